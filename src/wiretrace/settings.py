@@ -1,0 +1,180 @@
+"""One settings tree, a section per stage.
+
+Precedence: defaults < ``wiretrace.toml`` (in the current folder, or the file named by
+``WIRETRACE_CONFIG``) < ``WIRETRACE_<SECTION>_<NAME>`` environment variables < explicit
+overrides (CLI options). Every setting carries its help text in the field metadata; the
+README's settings table is generated from :func:`describe` and a test checks it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from wiretrace.errors import ConfigError
+
+__all__ = [
+    "DetectSettings",
+    "IngestSettings",
+    "Settings",
+    "TextSettings",
+    "describe",
+    "load_settings",
+]
+
+
+def _opt(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002 - reads well at call sites
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    max_article_bytes: int = _opt(
+        20_000_000,
+        "Inputs (one file, one page, one record's text) larger than this many bytes are "
+        "refused with a one-line error; WARC and table files are streamed and not limited.",
+    )
+    fetch_timeout: float = _opt(20.0, "Seconds before a URL fetch gives up.")
+    fetch_max_bytes: int = _opt(10_000_000, "A fetched page or feed larger than this is refused.")
+    user_agent: str = _opt(
+        "wiretrace/0.1 (+text-reuse research; polite fetcher)", "User-Agent sent with fetches."
+    )
+    respect_robots: bool = _opt(True, "Obey robots.txt when fetching URLs.")
+    default_timezone: str = _opt(
+        "",
+        "Timezone (IANA name) given to publication times that carry none; empty keeps them "
+        "naive.",
+    )
+    workers: int = _opt(0, "Processes used to parse HTML and WARC; 0 means one per core.")
+    id_column: str = _opt("id", "Table input: the column holding the article id.")
+    text_column: str = _opt("text", "Table input: the column holding the article text.")
+    title_column: str = _opt("title", "Table input: the column holding the title.")
+    url_column: str = _opt("url", "Table input: the column holding the URL.")
+    published_column: str = _opt("published", "Table input: the publication time column.")
+    outlet_column: str = _opt("outlet", "Table input: the outlet (publisher) column.")
+
+
+@dataclass(frozen=True)
+class TextSettings:
+    alias_files: list[str] = _opt(
+        [], "Extra alias tables (TSV: canonical<TAB>alias<TAB>alias...) added to the built-in one."
+    )
+    fold_accents: bool = _opt(True, "Match 'Guaidó' with 'Guaido'.")
+    ngram: int = _opt(5, "Words per fingerprinted n-gram (characters per n-gram for CJK/Thai).")
+    winnow_window: int = _opt(4, "Winnowing window: one fingerprint kept per this many n-grams.")
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    max_df: int = _opt(
+        1000,
+        "Fingerprints shared by more articles than this are not used to propose candidate "
+        "pairs (reprint floods are handled by near-duplicate groups, not dropped).",
+    )
+    min_shared: int = _opt(2, "Shared fingerprints a pair needs to become a candidate.")
+    min_passage_words: int = _opt(
+        10, "Shortest passage, in words, reported as reuse (shared stock phrases are shorter)."
+    )
+    min_similarity: float = _opt(
+        0.6, "Lowest share of equal words in an aligned passage (after alias normalisation)."
+    )
+    sentence_similarity: float = _opt(
+        0.7, "Lowest similarity for a sentence-level (light paraphrase) match."
+    )
+    near_duplicate: float = _opt(
+        0.9, "Containment above which articles join one near-duplicate group."
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    text: TextSettings = field(default_factory=TextSettings)
+    detect: DetectSettings = field(default_factory=DetectSettings)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Settings:
+        """Return a copy with ``{"section.name": value}`` applied (values are validated)."""
+        current = self
+        for key, value in overrides.items():
+            current = _apply(current, key, value, origin="override")
+        return current
+
+
+def _coerce(value: Any, default: Any, key: str, origin: str) -> Any:
+    target = type(default)
+    try:
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low in {"1", "true", "yes", "on"}:
+                    return True
+                if low in {"0", "false", "no", "off"}:
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if isinstance(default, list):
+            if isinstance(value, str):
+                return [v for v in value.split(os.pathsep) if v]
+            return list(value)
+        return target(value)
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"{key} ({origin}) must be a {target.__name__}, not {value!r}"
+        ) from None
+
+
+def _apply(settings: Settings, key: str, value: Any, origin: str) -> Settings:
+    section_name, _, name = key.partition(".")
+    section = getattr(settings, section_name, None)
+    if section is None or not is_dataclass(section) or not name:
+        raise ConfigError(f"unknown setting {key!r} ({origin}); see `wiretrace settings`")
+    names = {f.name: f for f in fields(section)}
+    if name not in names:
+        raise ConfigError(f"unknown setting {key!r} ({origin}); see `wiretrace settings`")
+    coerced = _coerce(value, getattr(section, name), key, origin)
+    if isinstance(coerced, int | float) and not isinstance(coerced, bool) and coerced < 0:
+        raise ConfigError(f"{key} ({origin}) must be >= 0, not {coerced!r}")
+    return replace(settings, **{section_name: replace(section, **{name: coerced})})
+
+
+def load_settings(
+    overrides: dict[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    environ: dict[str, str] | None = None,
+) -> Settings:
+    """Build settings from defaults, the config file, the environment and overrides."""
+    env = os.environ if environ is None else environ
+    settings = Settings()
+    path = Path(config_file or env.get("WIRETRACE_CONFIG") or "wiretrace.toml")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+        for section_name, values in data.items():
+            if not isinstance(values, dict):
+                raise ConfigError(f"{path}: [{section_name}] must be a table of settings")
+            for name, value in values.items():
+                settings = _apply(settings, f"{section_name}.{name}", value, origin=str(path))
+    for section_field in fields(settings):
+        for f in fields(getattr(settings, section_field.name)):
+            var = f"WIRETRACE_{section_field.name}_{f.name}".upper()
+            if var in env:
+                settings = _apply(settings, f"{section_field.name}.{f.name}", env[var], var)
+    return settings.with_overrides(overrides or {})
+
+
+def describe(settings: Settings | None = None) -> list[tuple[str, Any, str]]:
+    """``(section.name, value, help)`` for every setting, in declaration order."""
+    settings = settings or Settings()
+    rows: list[tuple[str, Any, str]] = []
+    for section_field in fields(settings):
+        section = getattr(settings, section_field.name)
+        for f in fields(section):
+            rows.append((f"{section_field.name}.{f.name}", getattr(section, f.name), f.metadata["help"]))
+    return rows

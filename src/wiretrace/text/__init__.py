@@ -1,0 +1,1 @@
+"""Text stage: tokens with offsets, normalisation and aliases, fingerprints."""

@@ -41,7 +41,7 @@ class IngestError(WiretraceError):
     ``input`` names the file, URL or record (``path#line 12``); ``reason`` is one line.
     """
 
-    def __init__(self, input: str, reason: str) -> None:  # noqa: A002 - the public name
+    def __init__(self, input: str, reason: str) -> None:
         super().__init__(f"{input}: {reason}")
         self.input = input
         self.reason = reason

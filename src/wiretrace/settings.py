@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 
-def _opt(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002 - reads well at call sites
+def _opt(default: Any, help: str, **kw: Any) -> Any:
     if isinstance(default, list | dict):
         return field(default_factory=lambda: type(default)(default), metadata={"help": help, **kw})
     return field(default=default, metadata={"help": help, **kw})
@@ -176,5 +176,6 @@ def describe(settings: Settings | None = None) -> list[tuple[str, Any, str]]:
     for section_field in fields(settings):
         section = getattr(settings, section_field.name)
         for f in fields(section):
-            rows.append((f"{section_field.name}.{f.name}", getattr(section, f.name), f.metadata["help"]))
+            key = f"{section_field.name}.{f.name}"
+            rows.append((key, getattr(section, f.name), f.metadata["help"]))
     return rows

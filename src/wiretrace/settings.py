@@ -139,7 +139,9 @@ def _apply(settings: Settings, key: str, value: Any, origin: str) -> Settings:
     coerced = _coerce(value, getattr(section, name), key, origin)
     if isinstance(coerced, int | float) and not isinstance(coerced, bool) and coerced < 0:
         raise ConfigError(f"{key} ({origin}) must be >= 0, not {coerced!r}")
-    return replace(settings, **{section_name: replace(section, **{name: coerced})})
+    new_section: Any = replace(section, **{name: coerced})  # type: ignore[type-var]
+    changes: dict[str, Any] = {section_name: new_section}
+    return replace(settings, **changes)
 
 
 def load_settings(

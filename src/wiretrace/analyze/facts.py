@@ -144,6 +144,17 @@ _DATE_PATTERNS = (
     ("weekday", re.compile(rf"\b(?:(last|next|this|on)\s+)?({_WEEKDAY_RE})\b")),
     ("relative", re.compile(r"\b(yesterday|today|tomorrow)\b", re.IGNORECASE)),
     ("month", re.compile(rf"\b(?:in|since|until|by)\s+({_MONTH_RE})(?:\s+(\d{{4}}))?\b")),
+    (
+        "month",
+        re.compile(
+            r"\b(January|February|March|April|June|July|August|September|October"
+            r"|November|December)()(?!\w)"
+        ),
+    ),
+    (
+        "year",
+        re.compile(r"(?<![\d$£€.,-])(1[89]\d{2}|20\d{2})(?![\d%]|-\d|,\d|\.\d|\s?(?:bn|m)\b)"),
+    ),
 )
 _NUMBER = re.compile(
     r"(?P<cur>[$£€])?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
@@ -377,6 +388,16 @@ def _unit_after(text: str, end: int, limit: int) -> tuple[str, int]:
     return head, last_end
 
 
+def _plural_before(text: str, lo: int, start: int) -> str | None:
+    """The nearest plural noun before a bare number, within its sentence."""
+    sentence_start = max(text.rfind(". ", lo, start), text.rfind("\n", lo, start), lo)
+    for m in reversed(list(_WORD.finditer(text, sentence_start, start))):
+        w = m.group().lower()
+        if w.endswith("s") and not w.endswith("ss") and len(w) > 3 and w not in _STOP | _VERBS:
+            return _singular(w)
+    return None
+
+
 def _quantities(
     article: Article, lo: int, hi: int, taken: list[tuple[int, int]]
 ) -> list[FactMention]:
@@ -400,8 +421,12 @@ def _quantities(
         candidates.append((m.start(), m.end(), num, unit))
     for m in _NUMBER_WORD_RE.finditer(text, lo, hi):
         value = _parse_number_words(m.group())
-        if value is None or m.group().lower() in {"a", "one"}:
+        if value is None or m.group().lower() == "a":
             continue
+        if m.group().lower() == "one" and re.match(
+            r"\s+(?:of|another|by|day|time)\b", text[m.end() :]
+        ):
+            continue  # "one of the planes", "one by one": not a count
         candidates.append((m.start(), m.end(), value, ""))
     for start, end, num, unit in sorted(candidates):
         if any(s <= start < e or s < end <= e for s, e in taken):
@@ -414,6 +439,8 @@ def _quantities(
             key = unit if not thing else f"{unit} {thing}"
         elif thing:
             key = thing
+        elif num >= 10 and (subject := _plural_before(text, lo, start)):
+            key = subject  # "sales jumped 22% to 449,603": the number counts sales
         else:
             continue  # a bare number: nothing to compare it with
         taken.append((start, end))
@@ -497,6 +524,8 @@ def _date_value(kind: str, m: re.Match[str]) -> str | None:
         if kind == "month":
             month = _MONTHS[m.group(1).rstrip(".").lower()]
             return f"{m.group(2) or '????'}-{month:02d}"
+        if kind == "year":
+            return m.group(1)
     except (ValueError, KeyError):
         return None
     return None

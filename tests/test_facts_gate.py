@@ -90,7 +90,7 @@ def scores() -> dict[str, tuple[float, float]]:
             t[0] += tp_f
             t[1] += n_f
             t[2] += tp_t
-            t[3] += len(truth)  # noqa: E702
+            t[3] += len(truth)
     return {k: (v[0] / max(v[1], 1), v[2] / max(v[3], 1)) for k, v in totals.items()}
 
 

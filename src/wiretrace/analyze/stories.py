@@ -120,6 +120,7 @@ class StoryAssigner:
     def __init__(
         self,
         threshold: float = 0.12,
+        merge_threshold: float = 0.1,
         window_days: float = 7.0,
         top_terms: int = 60,
         index_terms: int = 12,
@@ -130,6 +131,7 @@ class StoryAssigner:
         if not 0.0 < threshold < 1.0:
             raise ValueError("stories threshold must be in (0, 1)")
         self.threshold = threshold
+        self.merge_threshold = merge_threshold
         self.window = timedelta(days=window_days)
         self.top_terms = top_terms
         self.index_terms = index_terms
@@ -141,6 +143,7 @@ class StoryAssigner:
         self.n_docs = n_docs
         self.index: dict[str, set[str]] = defaultdict(set)
         self._founded: dict[str, int] = {sid: i for i, sid in enumerate(self.stories)}
+        self._settled = frozenset(self.stories)
         for s in self.stories.values():
             self._index(s)
 
@@ -220,9 +223,11 @@ class StoryAssigner:
         """Merge stories whose centroids are similar; returns merged id -> kept id.
 
         Online assignment splits an event whose first articles happened to differ; this
-        pass joins such parts. The older story (founded first) keeps its id.
+        pass joins such parts. The older story (founded first) keeps its id, and two
+        stories that existed before this assigner was built (loaded from the store) are
+        never merged with each other, so an incremental run keeps existing ids.
         """
-        threshold = self.threshold if threshold is None else threshold
+        threshold = self.merge_threshold if threshold is None else threshold
         merged: dict[str, str] = {}
         changed = True
         while changed:
@@ -240,6 +245,8 @@ class StoryAssigner:
                 for sid in candidates:
                     other = self.stories.get(sid)
                     if other is None or not _spans_close(story, other, self.window):
+                        continue
+                    if story.id in self._settled and sid in self._settled:
                         continue
                     theirs = other.norm_top(self.top_terms * 2)
                     sim = sum(w * theirs.get(t, 0.0) for t, w in mine.items())

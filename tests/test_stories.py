@@ -44,15 +44,18 @@ def cluster(articles: list[Article]) -> dict[str, str]:
     return dict(assigner.of_article)
 
 
+Corpus = tuple[list[Article], dict[str, str], dict[str, str]]
+
+
 @pytest.fixture(scope="module")
-def wikiref() -> tuple[list[Article], dict[str, str], dict[str, str]]:
+def wikiref() -> Corpus:
     articles = load_wikiref()
     labels = {a.id: label(a.id) for a in articles}
     return articles, labels, cluster(articles)
 
 
 def test_labels_as_documented(
-    wikiref: tuple[list[Article], dict[str, str], dict[str, str]],
+    wikiref: Corpus,
 ) -> None:
     articles, labels, _ = wikiref
     assert len(articles) == 220
@@ -62,7 +65,7 @@ def test_labels_as_documented(
 
 
 def test_stories_seldom_mix_main_topics(
-    wikiref: tuple[list[Article], dict[str, str], dict[str, str]],
+    wikiref: Corpus,
 ) -> None:
     _, labels, assignment = wikiref
     main = {a: s for a, s in assignment.items() if labels[a] in MAIN}
@@ -73,9 +76,7 @@ def test_stories_seldom_mix_main_topics(
 
 
 @pytest.mark.parametrize("topic", SINGLE_EVENT)
-def test_single_event_lands_in_one_story(
-    wikiref: tuple[list[Article], dict[str, str], dict[str, str]], topic: str
-) -> None:
+def test_single_event_lands_in_one_story(wikiref: Corpus, topic: str) -> None:
     _, labels, assignment = wikiref
     within = {a: s for a, s in assignment.items() if labels[a] == topic}
     _, recall, _ = bcubed(within, labels)
@@ -84,7 +85,7 @@ def test_single_event_lands_in_one_story(
 
 
 def test_incremental_keeps_story_ids(
-    wikiref: tuple[list[Article], dict[str, str], dict[str, str]],
+    wikiref: Corpus,
 ) -> None:
     articles, _, _ = wikiref
     first, later = articles[::2], articles[1::2]

@@ -19,6 +19,7 @@ from wiretrace.errors import ConfigError
 __all__ = [
     "DetectSettings",
     "IngestSettings",
+    "ProvenanceSettings",
     "Settings",
     "TextSettings",
     "describe",
@@ -57,6 +58,11 @@ class IngestSettings:
     url_column: str = _opt("url", "Table input: the column holding the URL.")
     published_column: str = _opt("published", "Table input: the publication time column.")
     outlet_column: str = _opt("outlet", "Table input: the outlet (publisher) column.")
+    batch_articles: int = _opt(
+        2000,
+        "Articles written to the store per transaction; a killed ingest keeps every "
+        "finished batch, and running it again completes the rest.",
+    )
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,14 @@ class TextSettings:
         [], "Extra alias tables (TSV: canonical<TAB>alias<TAB>alias...) added to the built-in one."
     )
     fold_accents: bool = _opt(True, "Match 'Guaidó' with 'Guaido'.")
-    ngram: int = _opt(5, "Words per fingerprinted n-gram (characters per n-gram for CJK/Thai).")
+    ngram: int = _opt(5, "Words per fingerprinted n-gram (see text.cjk_ngram for CJK/Thai).")
     winnow_window: int = _opt(4, "Winnowing window: one fingerprint kept per this many n-grams.")
+    cjk_ngram: int = _opt(
+        8,
+        "Characters per fingerprinted n-gram in text written without spaces (Chinese, "
+        "Japanese, Thai...), used instead of text.ngram when most of an article's tokens "
+        "are such characters.",
+    )
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,50 @@ class DetectSettings:
     near_duplicate: float = _opt(
         0.9, "Containment above which articles join one near-duplicate group."
     )
+    anchor_ngram: int = _opt(
+        4,
+        "Alignment: words per shared n-gram used as an anchor inside a candidate pair "
+        "(every n-gram, not only the winnowed ones).",
+    )
+    max_anchor_repeats: int = _opt(
+        8, "Alignment: an n-gram occurring more often than this in one article is no anchor."
+    )
+    max_gap: int = _opt(
+        8,
+        "Alignment: most words inserted, deleted or substituted between two anchor runs "
+        "that still join one passage; a longer gap splits it.",
+    )
+    snap_words: int = _opt(
+        2,
+        "Alignment: a passage is extended to its sentence's start or end when at most this "
+        "many words of that sentence lie outside it on each side.",
+    )
+    min_sentence_words: int = _opt(
+        10, "Sentence-level (light paraphrase) matching: fewest words in each sentence."
+    )
+    learn_alias_min_pairs: int = _opt(
+        2,
+        "A name swap (e.g. 'Mr Blair' for 'Tony Blair') recurring in this many article "
+        "pairs of a run is learned as an alias.",
+    )
+    workers: int = _opt(0, "Processes aligning candidate pairs; 0 means one per core.")
+    parallel_min_pairs: int = _opt(
+        64, "Fewer candidate pairs than this are aligned in-process (no pool start-up)."
+    )
+
+
+@dataclass(frozen=True)
+class ProvenanceSettings:
+    naive_time_slack_hours: float = _opt(
+        14.0,
+        "A publication time without a timezone and one with a timezone only decide the "
+        "origin when they differ by more than this many hours (the unknown zone's range).",
+    )
+    reused_sentence_share: float = _opt(
+        0.5,
+        "Patchwork: a sentence counts as reused when more than this share of its words "
+        "lies inside passages from other articles.",
+    )
 
 
 @dataclass(frozen=True)
@@ -96,6 +152,7 @@ class Settings:
     ingest: IngestSettings = field(default_factory=IngestSettings)
     text: TextSettings = field(default_factory=TextSettings)
     detect: DetectSettings = field(default_factory=DetectSettings)
+    provenance: ProvenanceSettings = field(default_factory=ProvenanceSettings)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:
         """Return a copy with ``{"section.name": value}`` applied (values are validated)."""

@@ -1,0 +1,512 @@
+"""Plain-text and Markdown articles: title, metadata lines, boilerplate, body.
+
+The layout read (that of the seeds and of most text dumps of news pages)::
+
+    Title line                       (Markdown "#", "**" emphasis stripped)
+    header lines                     byline, date, section, outlet, a repeat of the title
+    body paragraphs                  with in-body boilerplate: captions, related headlines,
+                                     navigation ("Latest News"), copyright, link lines
+    footer lines                     copyright notice, short/bare links, "Site Name. http://..."
+
+The stored text is the decoded file, line ends untouched, so every offset is a
+character offset into the file. Nothing is removed from it: the title line and every
+metadata or boilerplate line become ``Article.excluded`` spans (kinds from
+``models.SPAN_KINDS``) covering the line without its surrounding whitespace.
+
+The rules are deliberately conservative: a body paragraph must never be excluded (on
+the 1,808 BBC articles of ``shared/data/bbc-news`` a test bounds the share of excluded
+body lines). A header line must carry metadata (a byline, a full date, a section path)
+and little else; footer lines are only taken from the end; in-body lines are excluded
+only when they are not sentences (no final punctuation) and carry a caption cue (a full
+date, "Photo:", an agency photo credit), read like a headline (most words capitalised,
+at least ``_MIN_HEADLINE_WORDS`` words), or are known navigation words.
+
+Markdown (``kind="markdown"``) adds: YAML front matter (``title``, ``date``, ``author``,
+``url``, ``source``/``outlet`` keys) as a header, setext title underlines, image lines
+(captions), link-only lines and horizontal rules (boilerplate).
+
+Empty articles: :func:`parse_text` and :func:`read_text` return the article even when
+it has no body words; the ingest driver decides (it reports "empty article skipped" as
+a warning). :func:`is_empty` is the test to use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import regex
+
+from wiretrace.errors import IngestError, InputTooLarge
+from wiretrace.ingest.base import Record, SourceInput
+from wiretrace.ingest.credits import analyze_credits
+from wiretrace.ingest.dates import parse_date
+from wiretrace.ingest.decode import decode_bytes
+from wiretrace.ingest.language import detect_language
+from wiretrace.models import Article, Span
+from wiretrace.settings import IngestSettings
+from wiretrace.text.tokens import word_count
+
+__all__ = ["body_text", "is_empty", "parse_text", "read_text"]
+
+log = logging.getLogger(__name__)
+
+_MAX_HEADER_LINES = 6
+_MAX_FOOTER_LINES = 8
+#: A header or footer line longer than this (in words) is body text.
+_MAX_META_WORDS = 30
+#: Words a related-article headline has at least (shorter capitalised lines are often
+#: sub-headings or fixture lists, which are body).
+_MIN_HEADLINE_WORDS = 8
+_MAX_HEADLINE_WORDS = 25
+_MAX_CAPTION_WORDS = 60
+
+_MONTH = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY = (
+    r"(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
+)
+_TIME = (
+    r"(?:,?\s*(?:at\s+|-\s+|\|\s*)?\d{1,2}(?:[:.]\d{2}){1,2}\s*(?:[ap]\.?m\.?)?"
+    r"(?:\s*\(?[A-Z]{2,5}\)?(?![\w]))?|,?\s*(?:at\s+)?\d{1,2}\s*[ap]\.?m\.?)?"
+)
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+#: A full date (year, month and day), optionally with a weekday and a time.
+_DATE = regex.compile(
+    rf"(?<![\w])(?:"
+    rf"{_WEEKDAY}{_MONTH}\s+{_DAY},?\s+\d{{4}}{_TIME}"
+    rf"|{_WEEKDAY}{_DAY}\s+(?:of\s+)?{_MONTH},?\s+\d{{4}}{_TIME}"
+    r"|\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+    rf"|\d{{1,2}}[/.]\d{{1,2}}[/.]\d{{4}}{_TIME}"
+    r")(?![\w])",
+    regex.IGNORECASE,
+)
+#: A section path: "international / prose / post", "News > World > Americas".
+_SECTION = regex.compile(
+    r"(?:^|(?<=\s))((?:[\p{L}&'’-]+(?: [\p{L}&'’-]+)?\s+(?:/|>|»|›|\|)\s+)+"
+    r"[\p{L}&'’-]+(?: [\p{L}&'’-]+)?)\s*$"
+)
+_BYLINE = regex.compile(
+    r"^(?:by|written by|words by|author:|reporter:)\s+(?P<who>.+)$", regex.IGNORECASE
+)
+_BYLINE_SECOND_WORD = frozenset({"staff", "our", "special", "wire", "agency", "agencies"})
+_META_WORDS = regex.compile(
+    r"\b(?:published|posted|updated|last updated|first published|filed|modified|date|"
+    r"time|on|at|am|pm)\b|[-|,:·•–—]",
+    regex.IGNORECASE,
+)
+_ZONE_NAMES = frozenset(
+    {"GMT", "UTC", "BST", "CET", "CEST", "EST", "EDT", "PST", "PDT", "ET", "PT"}
+)
+_URL_ONLY = regex.compile(r"^<?(?P<url>(?:https?://|www\.)\S+?)>?$", regex.IGNORECASE)
+_URL = regex.compile(r"(?:https?://|www\.)[^\s<>()\"']+", regex.IGNORECASE)
+_MD_LINK_ONLY = regex.compile(r"^(?:[-*+]\s+)?\[(?P<label>[^\]]*)\]\((?P<url>[^)\s]+)[^)]*\)\W*$")
+_MD_IMAGE = regex.compile(r"^!\[(?P<alt>[^\]]*)\]\((?P<url>[^)\s]+)[^)]*\)")
+_SITE_LINE = regex.compile(
+    r"^(?P<name>[^\s.!?:][^.!?]{1,80}?)\s*[.:,|–—-]*\s+(?P<url>https?://\S+?)[.)]*$",
+    regex.IGNORECASE,
+)
+_COPYRIGHT = regex.compile(
+    r"^(?:©|\(c\)|copyright\b|all rights reserved)|\ball rights reserved\b|^copyright applies",
+    regex.IGNORECASE,
+)
+_FOOTER_NOTE = regex.compile(
+    r"^\(?(?:(?:additional )?reporting|writing|editing|compiled|translated) by\b"
+    r"|^(?:this (?:article|story) (?:was )?(?:originally|first) (?:published|appeared))"
+    r"|^(?:originally published|first published|source|sources|via|tags?|filed under"
+    r"|categories|category|topics?)\s*:",
+    regex.IGNORECASE,
+)
+_NAVIGATION = frozenset(
+    {
+        "latest news", "latest", "top stories", "most read", "most popular", "more news",
+        "read more", "read more here", "more", "related", "related articles",
+        "related stories", "related news", "related content", "related topics",
+        "more on this story", "you may also like", "recommended", "trending",
+        "share", "share this", "share this article", "share this story", "share on facebook",
+        "share on twitter", "tweet", "email", "print", "comments", "comment", "leave a comment",
+        "advertisement", "sponsored", "sponsored content", "subscribe", "sign up",
+        "back to top", "next article", "previous article", "next", "previous", "home",
+        "follow us", "skip to content", "continue reading", "see also", "watch", "listen",
+        "click here", "view comments", "show comments", "breaking news",
+    }
+)
+_LEAD_IN = regex.compile(
+    r"^(?:read more|read also|also read|see also|related|more|watch|listen|click here"
+    r"|recommended|you may also like)\s*[:»›>|–—-]+\s*\S",
+    regex.IGNORECASE,
+)
+_PHOTO_CUE = regex.compile(
+    r"^(?:photo|image|picture|pictured|photograph|above|top|file photo|caption)\s*[:|]"
+    r"|\((?:photo|image|picture)\b|\b(?:photo|image|picture)\s*(?:credit|courtesy)\b"
+    r"|\bgetty images\b|\bAP Photo\b|\bREUTERS/|\bAFP/|/AFP\b|\bEPA/|\bimage copyright\b"
+    r"|\bimage caption\b|\bshutterstock\b",
+    regex.IGNORECASE,
+)
+#: Capitalised lines that are list items, not headlines: bullets, enumerations,
+#: parentheses, fixtures ("Arsenal v West Ham").
+_LISTISH = regex.compile(r"^[-*+•·]\s|^[\p{L}\p{N}]+:\s|,.*,|[()]|\sv\s")
+_SENTENCE_END = regex.compile(r"[.!?:;…\"'”’»)\]]\W*$")
+_WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’-]*")
+_HR = regex.compile(r"^(?:[-*_]\s*){3,}$")
+_SETEXT = regex.compile(r"^(?:=+|-+)\s*$")
+_MD_DECOR = regex.compile(
+    r"^(?:#{1,6}\s*|>\s*)+|(?<!\w)(?:\*{1,3}|_{1,3})|(?:\*{1,3}|_{1,3})(?!\w)"
+)
+
+
+@dataclass(slots=True)
+class _Line:
+    start: int  # offset of the first non-blank character
+    end: int  # offset after the last non-blank character
+    text: str  # the line without surrounding whitespace (and without "\r")
+
+
+@dataclass(slots=True)
+class _Meta:
+    byline: str | None = None
+    published: datetime | None = None
+    section: str | None = None
+    outlet: str | None = None
+    url: str | None = None
+    title: str | None = None
+    links: list[str] = field(default_factory=list)
+
+    def add_link(self, url: str) -> None:
+        if url not in self.links:
+            self.links.append(url)
+
+
+def _lines(text: str) -> list[_Line]:
+    """Non-blank lines, split on "\\n" only (a lone "\\r" or U+0085 is not a line end)."""
+    out: list[_Line] = []
+    pos = 0
+    for raw in text.split("\n"):
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            out.append(_Line(pos + lead, pos + lead + len(stripped), stripped))
+        pos += len(raw) + 1
+    return out
+
+
+def _undecorate(line: str) -> str:
+    """The line without Markdown heading marks, quote marks and emphasis markers."""
+    if not any(c in line for c in "*_#>"):
+        return line
+    return " ".join(_MD_DECOR.sub("", line).split())
+
+
+def _words(line: str) -> list[str]:
+    return [m.group() for m in _WORD.finditer(line)]
+
+
+def _is_sentence(line: str) -> bool:
+    return _SENTENCE_END.search(line) is not None
+
+
+def _title_case_share(words: list[str]) -> float:
+    long_words = [w for w in words[1:] if len(w) >= 4]
+    if len(long_words) < 3:
+        return 0.0
+    return sum(1 for w in long_words if w[0].isupper()) / len(long_words)
+
+
+def _fold(s: str) -> str:
+    return " ".join(regex.sub(r"[^\p{L}\p{N}]+", " ", s.casefold()).split())
+
+
+def _header_kind(line: str, meta: _Meta, settings: IngestSettings) -> str | None:
+    """The span kind of a metadata line under the title, filling ``meta``; None if the
+    line is not one."""
+    plain = _undecorate(line)
+    if meta.title and _fold(plain) == _fold(meta.title):
+        return "header"  # the title repeated (often in another case)
+    if _URL_ONLY.match(plain):
+        meta.add_link(_URL_ONLY.match(plain).group("url"))  # type: ignore[union-attr]
+        return "link"
+    if len(plain.split()) > _MAX_META_WORDS:
+        return None
+    rest = plain
+    when: datetime | None = None
+    date_match = _DATE.search(rest)
+    if date_match is not None:
+        when = parse_date(date_match.group(), settings.default_timezone)
+        if when is not None:
+            rest = (rest[: date_match.start()] + " " + rest[date_match.end() :]).strip()
+    section: str | None = None
+    section_match = _SECTION.search(rest)
+    if section_match is not None:
+        section = " / ".join(
+            p.strip() for p in regex.split(r"\s+(?:/|>|»|›|\|)\s+", section_match.group(1))
+        )
+        rest = rest[: section_match.start()].strip()
+    byline: str | None = None
+    outlet: str | None = None
+    byline_match = _BYLINE.match(rest)
+    if byline_match is not None:
+        who = byline_match.group("who").strip(" -|,;·").split()
+        looks_like_names = len(who) <= 12 and not (len(who) > 5 and who[-1].endswith("."))
+        if who and looks_like_names and (
+            who[0][0].isupper() or who[0].lower() in _BYLINE_SECOND_WORD
+        ):
+            byline = " ".join(who)
+    if byline is None:
+        if when is None and section is None:
+            return None
+        leftover = [w for w in _words(_META_WORDS.sub(" ", rest)) if w not in _ZONE_NAMES]
+        if len(leftover) > 5 or not all(w[0].isupper() for w in leftover):
+            return None
+        # "China National News 5th March, 2014": the outlet named beside the date.
+        outlet = " ".join(leftover) or None
+    # The line is metadata: only now fill in what it says (first value wins).
+    meta.byline = meta.byline or byline
+    meta.published = meta.published or when
+    meta.section = meta.section or section
+    meta.outlet = meta.outlet or outlet
+    return "header"
+
+
+def _footer_kind(line: str, meta: _Meta) -> str | None:
+    """The span kind of a trailing metadata line, filling ``meta``; None if body."""
+    plain = _undecorate(line)
+    if len(plain.split()) > _MAX_META_WORDS:
+        return None
+    url_only = _URL_ONLY.match(plain)
+    if url_only is not None:
+        meta.add_link(url_only.group("url"))
+        return "link"
+    md_link = _MD_LINK_ONLY.match(line)
+    if md_link is not None:
+        meta.add_link(md_link.group("url"))
+        return "link"
+    if _COPYRIGHT.search(plain):
+        return "copyright"
+    if _FOOTER_NOTE.match(plain):
+        for url in _URL.findall(plain):
+            meta.add_link(url)
+        return "footer"
+    site = _SITE_LINE.match(plain)
+    if site is not None:
+        name = site.group("name").strip(" -|:,")
+        words = _words(name)
+        if 1 <= len(words) <= 8 and all(w[0].isupper() for w in words if len(w) > 3):
+            if meta.outlet is None:
+                meta.outlet = name
+            if meta.url is None:
+                meta.url = site.group("url")
+            else:
+                meta.add_link(site.group("url"))
+            return "footer"
+    if _fold(plain) in _NAVIGATION:
+        return "navigation"
+    return None
+
+
+def _body_kind(line: str, meta: _Meta, markdown: bool) -> str | None:
+    """The boilerplate kind of a line between header and footer; None for body text."""
+    image = _MD_IMAGE.match(line)
+    if image is not None:
+        meta.add_link(image.group("url"))
+        return "caption"
+    md_link = _MD_LINK_ONLY.match(line)
+    if md_link is not None:
+        meta.add_link(md_link.group("url"))
+        return "link"
+    if markdown and _HR.match(line):
+        return "boilerplate"
+    plain = _undecorate(line)
+    url_only = _URL_ONLY.match(plain)
+    if url_only is not None:
+        meta.add_link(url_only.group("url"))
+        return "link"
+    words = _words(plain)
+    n = len(words)
+    if n == 0:
+        return None
+    if n <= 6 and _fold(plain) in _NAVIGATION:
+        return "navigation"
+    if n <= 25 and _COPYRIGHT.search(plain):
+        return "copyright"
+    if n <= _MAX_HEADLINE_WORDS and _LEAD_IN.match(plain):
+        return "related"
+    if n <= _MAX_CAPTION_WORDS and _PHOTO_CUE.search(plain):
+        return "caption"
+    if _is_sentence(plain):
+        return None
+    if 5 <= n <= _MAX_CAPTION_WORDS and _DATE.search(plain):
+        return "caption"  # "Activists walk past ... 16 March 2019 Washington"
+    if (
+        _MIN_HEADLINE_WORDS <= n <= _MAX_HEADLINE_WORDS
+        and not _LISTISH.search(plain)
+        and _title_case_share(words) >= 0.9
+    ):
+        return "related"
+    return None
+
+
+def _front_matter(lines: list[_Line], meta: _Meta, settings: IngestSettings) -> int:
+    """Parse Markdown YAML front matter; returns how many lines it spans (0 if none)."""
+    if not lines or lines[0].text != "---":
+        return 0
+    for i in range(1, min(len(lines), 40)):
+        if lines[i].text in ("---", "..."):
+            break
+    else:
+        return 0
+    for line in lines[1:i]:
+        key, sep, value = line.text.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip().lower(), value.strip().strip("'\"")
+        if not value:
+            continue
+        if key == "title":
+            meta.title = meta.title or value
+        elif key in ("date", "published", "pubdate", "published_at"):
+            meta.published = meta.published or parse_date(value, settings.default_timezone)
+        elif key in ("author", "byline", "authors"):
+            meta.byline = meta.byline or value.strip("[]")
+        elif key in ("url", "link", "canonical_url", "permalink"):
+            meta.url = meta.url or value
+        elif key in ("source", "outlet", "site", "site_name", "publisher"):
+            meta.outlet = meta.outlet or value
+        elif key in ("section", "category", "categories"):
+            meta.section = meta.section or value.strip("[]")
+    return i + 1
+
+
+def parse_text(
+    text: str, id: str, source: str | None, kind: str, settings: IngestSettings
+) -> Article:
+    """Read one article from its decoded text.
+
+    ``kind`` is "text" or "markdown". The first non-blank line (after Markdown front
+    matter) is the title; its span has kind "title". Header lines under it (byline,
+    date, section, a repeat of the title), in-body boilerplate (caption, related,
+    navigation, copyright, link) and footer lines (copyright, link, footer) become
+    excluded spans; they fill ``byline``, ``published`` (aware where the text gives a
+    zone, else in ``settings.default_timezone`` if set, else naive), ``section``,
+    ``outlet``, ``url`` (from a "Site Name. http://..." footer line) and ``links``
+    (bare and short links). ``credits``/``dateline`` come from
+    :func:`wiretrace.ingest.credits.analyze_credits`, ``language`` from the body.
+    Never raises for content; an article without body words is returned as is (see
+    :func:`is_empty`).
+    """
+    markdown = kind == "markdown"
+    lines = _lines(text)
+    meta = _Meta()
+    spans: list[Span] = []
+    first = _front_matter(lines, meta, settings) if markdown else 0
+    if first:
+        spans.append(Span(lines[0].start, lines[first - 1].end, "header"))
+    rest = lines[first:]
+    if rest and (
+        meta.title is None
+        or rest[0].text.startswith("#")
+        or _fold(_undecorate(rest[0].text)) == _fold(meta.title)
+    ):
+        title_line = rest[0]
+        title = _undecorate(title_line.text)
+        meta.title = meta.title or title or None
+        spans.append(Span(title_line.start, title_line.end, "title"))
+        rest = rest[1:]
+        if rest and _SETEXT.match(rest[0].text):
+            spans.append(Span(rest[0].start, rest[0].end, "header"))
+            rest = rest[1:]
+    head = 0
+    while head < min(len(rest), _MAX_HEADER_LINES):
+        header_kind = _header_kind(rest[head].text, meta, settings)
+        if header_kind is None:
+            break
+        spans.append(Span(rest[head].start, rest[head].end, header_kind))
+        head += 1
+    tail = len(rest)
+    footer: list[Span] = []
+    while tail > head and len(rest) - tail < _MAX_FOOTER_LINES:
+        footer_kind = _footer_kind(rest[tail - 1].text, meta)
+        if footer_kind is None:
+            break
+        footer.append(Span(rest[tail - 1].start, rest[tail - 1].end, footer_kind))
+        tail -= 1
+    for line in rest[head:tail]:
+        body_kind = _body_kind(line.text, meta, markdown)
+        if body_kind is not None:
+            spans.append(Span(line.start, line.end, body_kind))
+    spans.extend(reversed(footer))
+    spans.sort(key=lambda s: s.start)
+    excluded = tuple(spans)
+    credits = analyze_credits(text, excluded, meta.byline)
+    return Article(
+        id=id,
+        text=text,
+        title=meta.title,
+        source=source,
+        kind=kind,
+        outlet=meta.outlet,
+        url=meta.url,
+        published=meta.published,
+        byline=meta.byline,
+        credits=credits.credits,
+        dateline=credits.dateline,
+        section=meta.section,
+        language=detect_language(body_text(text, excluded)),
+        links=tuple(meta.links),
+        excluded=excluded,
+    )
+
+
+def body_text(text: str, excluded: tuple[Span, ...]) -> str:
+    """``text`` with the excluded spans left out (each replaced by a line break)."""
+    parts: list[str] = []
+    pos = 0
+    for span in sorted(excluded, key=lambda s: s.start):
+        if span.start > pos:
+            parts.append(text[pos : span.start])
+        parts.append("\n")
+        pos = max(pos, span.end)
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def is_empty(article: Article) -> bool:
+    """True when the article has no body words (outside its title and boilerplate).
+
+    Readers return such articles; the ingest driver skips them with a warning
+    ("empty article skipped"), which does not fail the run.
+    """
+    return word_count(article.text, article.excluded) == 0
+
+
+def read_text(src: SourceInput, settings: IngestSettings) -> Iterator[Record]:
+    """Read one .txt/.md file as one article with id ``src.id``.
+
+    Raises :class:`InputTooLarge` past ``settings.max_article_bytes`` (checked before
+    reading), :class:`IngestError` when the file cannot be read or is binary. A guessed
+    encoding is listed in ``Article.warnings``.
+    """
+    if src.path is None:
+        raise IngestError(src.display, "a text article must be a local file")
+    limit = settings.max_article_bytes
+    try:
+        size = src.path.stat().st_size
+        if size > limit:
+            raise InputTooLarge(
+                src.display, f"{size} bytes, over ingest.max_article_bytes ({limit})"
+            )
+        with src.path.open("rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError as exc:
+        raise IngestError(src.display, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:  # grew since stat
+        raise InputTooLarge(src.display, f"over ingest.max_article_bytes ({limit})")
+    decoded, warnings = decode_bytes(data, src.display)
+    kind = src.kind if src.kind in ("text", "markdown") else "text"
+    article = parse_text(decoded, src.id, src.display, kind, settings)
+    if warnings:
+        article = article.with_(warnings=warnings)
+    yield article

@@ -2,7 +2,8 @@
 
 A token is a maximal run of letters/digits, joined across internal hyphens and
 apostrophes ("crisis-stricken", "Venezuela's", "IL-62"), dotted abbreviations kept whole
-with their final dot ("U.S.", "U.K."), numbers with their separators ("1,000", "3.5").
+with their final dot ("U.S.", "U.K.", possessive "U.S.'s"), numbers with their
+separators ("1,000", "3.5").
 Scripts written without spaces between words (Han, Hiragana, Katakana, Thai, Lao, Khmer,
 Myanmar) give one token per character; the fingerprint stage then uses character
 n-grams for them.
@@ -13,25 +14,114 @@ boilerplate) are skipped: no token overlaps them.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache, lru_cache
 
 import regex
 
 from wiretrace.models import Span
 
-__all__ = ["TokenSeq", "fold", "tokenize", "word_count"]
+__all__ = ["TokenSeq", "fold", "is_unspaced", "tokenize", "word_count"]
 
-_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_SCRIPTS = ("Han", "Hiragana", "Katakana", "Thai", "Lao", "Khmer", "Myanmar")
+# Script extensions, so that the prolonged sound mark (ー) and iteration marks count as
+# Japanese; intersected with letters/digits so that 、。 stay punctuation.
+_UNSPACED = "[[" + "".join(rf"\p{{scx={s}}}" for s in _SCRIPTS) + r"]&&[\p{L}\p{N}]]"
+_WORD_CHAR = rf"[[\p{{L}}\p{{M}}\p{{N}}]--{_UNSPACED}]"
+_LETTER = rf"[[\p{{L}}\p{{M}}]--{_UNSPACED}]"
+# Joiners inside a word: hyphen, apostrophes, and ZWNJ/ZWJ (Persian, Indic scripts).
+_JOIN = "[-'’\u200c\u200d]"
 _TOKEN = regex.compile(
-    rf"[{_UNSPACED}]"  # one character of an unspaced script
-    r"|(?:\p{L}\.){2,}"  # U.S.  U.K.  e.g.
-    r"|\p{N}+(?:[.,:]\p{N}+)*(?:[\p{L}\p{M}]+(?:[-'’][\p{L}\p{M}\p{N}]+)*)?"  # 1,000  3.5  9am
-    rf"|(?:(?![{_UNSPACED}])[\p{{L}}\p{{M}}\p{{N}}])+"
-    rf"(?:[-'’](?:(?![{_UNSPACED}])[\p{{L}}\p{{M}}\p{{N}}])+)*",
+    rf"{_UNSPACED}\p{{M}}*"  # one character (with its marks) of an unspaced script
+    rf"|(?:[[\p{{L}}]--{_UNSPACED}]\.){{2,}}(?:['’]s(?!{_WORD_CHAR}))?"  # U.S.  e.g.  U.S.'s
+    rf"|\p{{N}}+(?:[.,:]\p{{N}}+)*(?:{_LETTER}+(?:{_JOIN}{_WORD_CHAR}+)*)?"  # 1,000 3.5 9am
+    rf"|{_WORD_CHAR}+(?:{_JOIN}{_WORD_CHAR}+)*",
     regex.V1,
 )
+# Anything past Latin (combining marks from U+0300, other scripts, CJK, fullwidth forms,
+# ZWNJ) keeps the text off the Latin pattern; general punctuation, currency signs and
+# symbols (U+2000-U+2BFF, typographic quotes and dashes included) do not.
+_NOT_LATIN = re.compile("[\u0300-\u1fff\u200c\u200d\u20d0-\u20ff\u2c00-\U0010ffff]")
+
+
+def _class(codepoints: Iterable[int], categories: str) -> str:
+    """An explicit character class of the code points whose Unicode category starts
+    with one of ``categories`` ("L", "N"): the standard library's engine tests a class
+    of ranges faster than ``[^\\W_]``, which asks the Unicode database per character."""
+    ranges: list[list[int]] = []
+    for cp in codepoints:
+        if unicodedata.category(chr(cp))[0] in categories:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    body = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    return f"[{body}]"
+
+
+_LATIN_RANGE = (*range(0x300), *range(0x2000, 0x2C00))
+_LATIN_L = _class(_LATIN_RANGE, "L")
+_LATIN_N = _class(_LATIN_RANGE, "N")
+_LATIN_W = _class(_LATIN_RANGE, "LN")
+# _TOKEN's alternatives with explicit classes, for text that _NOT_LATIN passes (the
+# common case in news): the same tokens, with the standard library's faster engine.
+_LATIN_TOKEN = re.compile(
+    rf"(?:{_LATIN_L}\.){{2,}}(?:['’]s(?!{_LATIN_W}))?"
+    rf"|{_LATIN_N}+(?:[.,:]{_LATIN_N}+)*(?:{_LATIN_L}+(?:[-'’]{_LATIN_W}+)*)?"
+    rf"|{_LATIN_W}+(?:[-'’]{_LATIN_W}+)*"
+)
+# The same tokens for text in any spaced script without combining marks (Cyrillic,
+# Greek, unvocalised Arabic and Hebrew, Hangul...): once _needs_full() has sent away text
+# with marks, unspaced scripts and non-decimal numbers (², ½, Ⅻ), the standard
+# library's \d is \p{N} and [^\W\d_] is \p{L}.
+_PLAIN_TOKEN = re.compile(
+    r"(?:[^\W\d_]\.){2,}(?:['’]s(?![^\W_]))?"
+    r"|\d+(?:[.,:]\d+)*(?:[^\W\d_]+(?:[-'’][^\W_]+)*)?"
+    r"|[^\W_]+(?:[-'’][^\W_]+)*"
+)
+_UNSPACED_CHAR = regex.compile(_UNSPACED, regex.V1)
+
+
+@cache
+def _needs_full() -> re.Pattern[str]:
+    """Characters only the full pattern handles: combining marks, non-decimal numbers,
+    ZWNJ/ZWJ, unspaced scripts, and anything outside the Basic Multilingual Plane.
+
+    An explicit class of BMP ranges, built once (on the first non-Latin text), so the
+    standard library's engine scans it with a bitmap.
+    """
+    ranges: list[list[int]] = []
+    for cp in range(0x80, 0x10000):
+        c = chr(cp)
+        if (
+            unicodedata.category(c) in ("Mn", "Mc", "Me", "Nl", "No")
+            or c in "\u200c\u200d"
+            or (c.isalnum() and _UNSPACED_CHAR.match(c) is not None)
+        ):
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1][1] = cp
+            else:
+                ranges.append([cp, cp])
+    body = "".join(
+        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}"
+        for a, b in ranges
+    )
+    return re.compile(f"[{body}]|[\U00010000-\U0010ffff]")
+
+
+def _pattern(text: str) -> re.Pattern[str] | regex.Pattern[str]:
+    """The fastest pattern that tokenizes ``text`` exactly as ``_TOKEN`` does."""
+    if not _NOT_LATIN.search(text):
+        return _LATIN_TOKEN
+    if not _needs_full().search(text):
+        return _PLAIN_TOKEN
+    return _TOKEN
 
 
 @dataclass(slots=True)
@@ -55,13 +145,47 @@ class TokenSeq:
         return sum(self.words)
 
 
+# Marks removed by accent folding: Latin/Greek/Cyrillic diacritics, Hebrew points, Arabic
+# harakat. Marks that change the letter in other scripts stay (Indic viramas and vowel
+# signs, kana voicing marks, Thai tone marks): removing them would merge different words.
+_FOLDED_MARKS = re.compile(
+    "[\u0300-\u036f\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7"
+    "\u0610-\u061a\u064b-\u065f\u0670\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+
+
+# Cyrillic letters written with a mark that are letters of their own (й, ї, ў), unlike
+# ё, which Russian text commonly writes as е: kept through accent folding.
+_KEPT = "йїў"
+_PROTECT = {ord(c): chr(0xE000 + i) for i, c in enumerate(_KEPT)}
+_UNPROTECT = {0xE000 + i: c for i, c in enumerate(_KEPT)}
+
+
 def fold(word: str, accents: bool = True) -> str:
-    """Case-fold and (optionally) strip accents; typographic apostrophes become "'"."""
+    """Case-fold and (optionally) strip accents; typographic apostrophes become "'".
+
+    Compatibility forms are unified (fullwidth letters, ligatures: NFKC), so the result
+    of a non-ASCII word is in NFC. ASCII words only change case.
+    """
     word = word.casefold().replace("’", "'")
-    if accents and not word.isascii():
-        decomposed = unicodedata.normalize("NFKD", word)
-        word = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return word
+    if word.isascii():
+        return word
+    return _fold_unicode(word, accents)
+
+
+@lru_cache(maxsize=1 << 18)
+def _fold_unicode(word: str, accents: bool) -> str:
+    # cached: news vocabulary repeats, and normalisation forms cost microseconds a word
+    if accents:
+        protected = word.translate(_PROTECT)
+        stripped = _FOLDED_MARKS.sub("", unicodedata.normalize("NFKD", protected))
+        return unicodedata.normalize("NFC", stripped).translate(_UNPROTECT)
+    return unicodedata.normalize("NFKC", word)
+
+
+def is_unspaced(token: str) -> bool:
+    """True for a token of a script written without spaces (one character per token)."""
+    return _UNSPACED_CHAR.match(token) is not None
 
 
 def _allowed_ranges(length: int, excluded: Sequence[Span]) -> list[tuple[int, int]]:
@@ -77,18 +201,38 @@ def _allowed_ranges(length: int, excluded: Sequence[Span]) -> list[tuple[int, in
 
 
 def tokenize(text: str, excluded: Iterable[Span] = (), accents: bool = True) -> TokenSeq:
-    """Tokens of ``text`` outside the ``excluded`` spans."""
+    """Tokens of ``text`` outside the ``excluded`` spans.
+
+    ``norms[i]`` is ``fold(text[starts[i]:ends[i]], accents)``; ``words[i]`` is 1.
+    """
     seq = TokenSeq()
-    starts, ends, norms, words = seq.starts, seq.ends, seq.norms, seq.words
+    pattern = _pattern(text)
+    spans: list[tuple[int, int]] = []
     for lo, hi in _allowed_ranges(len(text), list(excluded)):
-        for m in _TOKEN.finditer(text, lo, hi):
-            starts.append(m.start())
-            ends.append(m.end())
-            norms.append(fold(m.group(), accents))
-            words.append(1)
+        spans.extend(m.span() for m in pattern.finditer(text, lo, hi))
+    if not spans:
+        return seq
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        # One lowering of the whole text, then slices: much cheaper than folding each
+        # token; only the non-ASCII tokens need the full fold.
+        norms = [lowered[s:e] for s, e in spans]
+        seq.norms = [
+            n if n.isascii() else fold(text[s:e], accents)
+            for n, (s, e) in zip(norms, spans, strict=True)
+        ]
+    else:  # a character that lowers to two (İ): fold token by token
+        seq.norms = [fold(text[s:e], accents) for s, e in spans]
+    seq.starts = [s for s, _ in spans]
+    seq.ends = [e for _, e in spans]
+    seq.words = [1] * len(spans)
     return seq
 
 
 def word_count(text: str, excluded: Iterable[Span] = ()) -> int:
-    """Number of word tokens outside the excluded spans."""
-    return len(tokenize(text, excluded))
+    """Number of word tokens outside the excluded spans (``len(tokenize(...))``)."""
+    pattern = _pattern(text)
+    # counting matches needs no folding
+    return sum(
+        len(pattern.findall(text, lo, hi)) for lo, hi in _allowed_ranges(len(text), list(excluded))
+    )

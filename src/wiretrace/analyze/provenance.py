@@ -1,0 +1,723 @@
+"""Origin, evidence and credit for a pair of articles that share aligned passages.
+
+:func:`attribute` takes two articles and the passages aligned between them (``a`` on the
+passages' source side, as detection gave them) and returns a :class:`ReusePair` whose
+``source`` is the inferred origin. Each signal below adds a weight (log-odds) for one
+side; the confidence is the logistic of the summed weights, so it lies in [0.5, 1)
+for the chosen side, and 0.5 means no evidence (the given order is then kept).
+
+Signals, each named in the evidence in plain words:
+
+- **publication times**: the earlier article is the origin. Aware times are compared
+  exactly; two naive times likewise (same unknown zone assumed); a naive time against an
+  aware one only counts when they differ by more than
+  ``provenance.naive_time_slack_hours`` (the naive zone is unknown). An article that is
+  dated against one that is not weighs little; equal or missing times weigh nothing.
+- **credits and datelines**: an article with an agency dateline or byline, or crediting
+  an agency, that the other lacks is closer to the origin; an article that credits the
+  other's outlet or links to its URL names it as its source (strong).
+- **scattering (containment asymmetry)**: where the passages form one contiguous run of
+  one side's body but have other material between them on the other side, the
+  contiguous side is the origin; otherwise the share of passage ends glued, inside the
+  same paragraph, to material found in no passage ("scattered among other material")
+  is compared: the reuser stitches the copied sentences to its own.
+- **alias direction**: for alias edits ("U.S." -> "USA", "Russia" -> "Russian
+  Federation") the side using the standard wire-style form is the origin and the side
+  using the variant is the reuser.
+
+A passage's own origin (``Passage.origin``) is set where the alias edits inside it point,
+by at least two, the other way from the pair.
+
+:func:`resolve_chains` then works on a collection's attributed pairs: copy chains
+(A -> B -> C where C follows B's edits of A) and near-duplicate groups (each member
+paired with the group's origin). :func:`check_credit` and :func:`coverage` are public
+for the shells and the evaluation.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import cache, lru_cache
+from itertools import pairwise
+from typing import Protocol
+
+import regex
+
+from wiretrace.ingest.credits import fold_name, load_agencies
+from wiretrace.models import Article, CreditStatus, Passage, ReusePair, Span
+from wiretrace.settings import Settings
+from wiretrace.text.tokens import tokenize
+
+__all__ = [
+    "AliasLookup",
+    "CreditCheck",
+    "attribute",
+    "attribute_all",
+    "check_credit",
+    "coverage",
+    "form_preference",
+    "resolve_chains",
+]
+
+log = logging.getLogger(__name__)
+
+
+class AliasLookup(Protocol):
+    """What provenance needs of ``text.aliases.AliasTable``."""
+
+    def canonical(self, phrase: str) -> str | None: ...
+
+
+# Conventional short names of entities that have common variants (wire and broadcast
+# style: "U.S." or "US", "Britain" or "UK"). An alias edit from one of these to an
+# official long form or an undotted "USA" is a swap from standard to variant. Forms
+# neither listed here nor matched by _VARIANT_FORM ("United States", "Tony Blair",
+# "Man Utd") give no direction: house styles disagree on them.
+_STANDARD_FORMS = frozenset(
+    fold_name(n)
+    for n in (
+        "U.S.", "US", "U.K.", "UK", "the UK", "Britain", "U.N.", "UN", "EU", "NATO", "BBC",
+        "Russia", "China", "Iran", "Syria", "North Korea", "South Korea", "Venezuela",
+        "Moscow", "Washington", "Beijing", "Kremlin", "Pentagon", "Taiwan", "Turkey",
+        "Czech Republic", "Netherlands", "Vietnam", "Myanmar",
+    )
+)  # fmt: skip
+# Official long forms, expansions and undotted abbreviations that news copy avoids.
+_VARIANT_FORM = regex.compile(
+    r"\b(?:federation|people'?s republic|islamic republic|republic of|kingdom of|"
+    r"of america|usa|dprk|prc|u\.s\.a\.?|british broadcasting corporation|"
+    r"north atlantic treaty organi[sz]ation)\b",
+    regex.IGNORECASE,
+)
+_DATELINE_PREFIX = regex.compile(
+    r"\s*[\p{Lu}][\p{Lu}\p{M}.'’ ,-]{1,40}(?:\s*,[^()\n]{1,40})?\s*(?:\([^()\n]{1,60}\))?"
+    r"\s*(?:-{1,2}|–|—)\s*"
+)
+
+
+def form_preference(surface: str) -> int:
+    """+1 for a standard wire-style name form, -1 for a known variant form, else 0."""
+    key = fold_name(surface.strip(" \"'“”‘’.,;:"))
+    if key in _STANDARD_FORMS or fold_name(surface.strip()) in _STANDARD_FORMS:
+        return 1
+    if _VARIANT_FORM.search(surface):
+        return -1
+    return 0
+
+
+# --------------------------------------------------------------------------- coverage
+
+
+def _body_token_starts(article: Article) -> list[int]:
+    return _token_starts(article.text, article.excluded)
+
+
+@lru_cache(maxsize=4096)
+def _token_starts(text: str, excluded: tuple[Span, ...]) -> list[int]:
+    # Cached: one article takes part in many pairs; callers never mutate the list.
+    return tokenize(text, excluded).starts
+
+
+def _inside(starts: Sequence[int], ranges: Iterable[tuple[int, int]]) -> int:
+    """How many of the sorted token ``starts`` lie inside the union of ``ranges``."""
+    return sum(bisect_left(starts, hi) - bisect_left(starts, lo) for lo, hi in _merge(ranges))
+
+
+def _merge(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def coverage(article: Article, ranges: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    """``(words inside, body words)``: body word tokens (outside ``article.excluded``)
+    whose start lies in the union of the character ``ranges``."""
+    starts = _body_token_starts(article)
+    return _inside(starts, ranges), len(starts)
+
+
+def _share(inside: int, total: int) -> float:
+    return inside / total if total else 0.0
+
+
+# --------------------------------------------------------------------------- credit
+
+
+@dataclass(frozen=True, slots=True)
+class CreditCheck:
+    """Does ``target`` credit ``source``? ``names``: the agency/outlet names that would
+    count (the source's credits and outlet); ``credited_to``: what the target credits."""
+
+    status: CreditStatus
+    credited_to: tuple[str, ...]
+    matched: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def _canon(name: str, agencies: Mapping[str, str]) -> str:
+    key = fold_name(name)
+    return fold_name(agencies.get(key, name))
+
+
+@cache
+def _agency_names() -> Mapping[str, str]:
+    return load_agencies()
+
+
+def _agencies_in(text: str | None, agencies: Mapping[str, str]) -> list[str]:
+    """Canonical agency names written in ``text`` (a byline), longest names first."""
+    if not text:
+        return []
+    if agencies is _agency_names():
+        return list(_packaged_agencies_in(text))
+    return _find_agencies(text, agencies)
+
+
+@lru_cache(maxsize=4096)
+def _packaged_agencies_in(text: str) -> tuple[str, ...]:
+    return tuple(_find_agencies(text, _agency_names()))
+
+
+def _find_agencies(text: str, agencies: Mapping[str, str]) -> list[str]:
+    words = regex.findall(r"[\p{L}\p{N}.'’&-]+", text)
+    found: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in (4, 3, 2, 1):
+            key = fold_name(" ".join(words[i : i + n]).strip(".,"))
+            if i + n <= len(words) and key in agencies:
+                # Short all-capital agency names ("AP", "PA") only count in capitals.
+                raw = " ".join(words[i : i + n])
+                if len(key) > 3 or raw.isupper() or raw.istitle():
+                    if agencies[key] not in found:
+                        found.append(agencies[key])
+                    i += n - 1
+                    break
+        i += 1
+    return found
+
+
+def _norm_url(url: str) -> str:
+    url = url.strip().lower()
+    url = regex.sub(r"^https?://(?:www\.)?", "", url)
+    return url.rstrip("/")
+
+
+def _names_source(text: str, excluded: Sequence[Span], outlet: str) -> bool:
+    """``text`` attributes its copy to ``outlet`` ("according to X", "(X)", "X reported",
+    "Source: X")."""
+    if outlet.casefold() not in text.casefold():
+        return False
+    name = regex.escape(outlet)
+    pattern = regex.compile(
+        rf"(?:according to|source:|sources:|via|citing|courtesy of|reported by)\s+(?:the\s+)?"
+        rf"{name}\b|\({name}\)|\b{name}\s+(?:reported|said|reports)\b",
+        regex.IGNORECASE,
+    )
+    for m in pattern.finditer(text):
+        if not any(s.start <= m.start() < s.end and s.kind != "footer" for s in excluded):
+            return True
+    return False
+
+
+def check_credit(source: Article, target: Article) -> CreditCheck:
+    """Whether ``target`` credits ``source``'s agency or outlet.
+
+    ``credited``: the target's credits (dateline, byline, credit lines, "according to",
+    from ingest) include one of the source's credited agencies or its outlet (agency
+    aliases folded: "Agence France-Presse" is "AFP"), the target attributes its copy to
+    the source's outlet in words, or it links to the source's URL.
+    ``credited_elsewhere``: the target credits someone, but not the source.
+    ``uncredited``: the target credits nobody.
+    """
+    agencies = _agency_names()
+    names: list[str] = list(source.credits)
+    names.extend(a for a in _agencies_in(source.byline, agencies) if a not in names)
+    if source.outlet and source.outlet not in names:
+        names.append(source.outlet)
+    wanted = {_canon(n, agencies): n for n in names}
+    matched = [c for c in target.credits if _canon(c, agencies) in wanted]
+    for agency in _agencies_in(target.byline, agencies):
+        if _canon(agency, agencies) in wanted and agency not in matched:
+            matched.append(agency)
+    if (
+        source.outlet
+        and source.outlet not in matched
+        and _names_source(target.text, target.excluded, source.outlet)
+    ):
+        matched.append(source.outlet)
+    if source.url:
+        want = _norm_url(source.url)
+        links = [*target.links, *regex.findall(r"https?://[^\s<>\"')\]]+", target.text)]
+        if any(_norm_url(link) == want for link in links):
+            matched.append(source.url)
+    credited_to = tuple(dict.fromkeys([*target.credits, *matched]))
+    status: CreditStatus
+    if matched:
+        status = "credited"
+    elif target.credits:
+        status = "credited_elsewhere"
+    else:
+        status = "uncredited"
+    return CreditCheck(status, credited_to, tuple(matched), tuple(names))
+
+
+# --------------------------------------------------------------------------- signals
+
+
+@dataclass(slots=True)
+class _Signal:
+    weight: float  # > 0 favours side a, < 0 side b
+    text: str
+
+
+def _label(article: Article) -> str:
+    return article.id
+
+
+def _fmt_time(t: datetime) -> str:
+    return t.isoformat(sep=" ", timespec="minutes")
+
+
+def _time_signal(a: Article, b: Article, slack_hours: float) -> _Signal | None:
+    ta, tb = a.published, b.published
+    if ta is None and tb is None:
+        return None
+    if ta is None or tb is None:
+        dated, undated = (a, b) if ta is not None else (b, a)
+        stamp = dated.published
+        assert stamp is not None
+        text = f"{dated.id} is dated ({_fmt_time(stamp)}) while {undated.id} is not"
+        return _Signal(0.3 if dated is a else -0.3, text)
+    aware_a, aware_b = ta.tzinfo is not None, tb.tzinfo is not None
+    if aware_a == aware_b:
+        delta = (tb - ta).total_seconds()
+        tolerance = 60.0
+    else:
+        # One zone is unknown: only a gap larger than any UTC offset difference tells.
+        delta = (tb.replace(tzinfo=None) - ta.replace(tzinfo=None)).total_seconds()
+        tolerance = timedelta(hours=slack_hours).total_seconds()
+    if abs(delta) <= tolerance:
+        note = "" if aware_a == aware_b else " (one without a timezone)"
+        return _Signal(0.0, f"{a.id} and {b.id} were published at about the same time{note}")
+    first, second = (a, b) if delta > 0 else (b, a)
+    assert first.published is not None and second.published is not None
+    hours = abs(delta) / 3600
+    gap = f"{hours:.0f} h" if hours >= 1 else f"{abs(delta) / 60:.0f} min"
+    text = (
+        f"{first.id} was published first ({_fmt_time(first.published)}, {gap} before {second.id})"
+    )
+    return _Signal(1.5 if first is a else -1.5, text)
+
+
+def _marks(article: Article, agencies: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """(agency names credited, the kinds of mark: dateline, byline, credit)."""
+    kinds: list[str] = []
+    byline_agencies = _agencies_in(article.byline, agencies)
+    names = list(dict.fromkeys([*article.credits, *byline_agencies]))
+    if article.dateline and article.credits:
+        kinds.append("dateline")
+    if byline_agencies:
+        kinds.append("byline")
+    if names and not kinds:
+        kinds.append("credit")
+    return names, kinds
+
+
+def _credit_signal(a: Article, b: Article, agencies: Mapping[str, str]) -> list[_Signal]:
+    signals: list[_Signal] = []
+    for x, y, sign in ((a, b, 1.0), (b, a, -1.0)):
+        # Only names particular to x (its outlet, its URL) are directional: an agency
+        # that both credit says nothing about which copied which.
+        own = {_canon(x.outlet, agencies)} if x.outlet else set()
+        if y.outlet:
+            own.discard(_canon(y.outlet, agencies))
+        named = [m for m in check_credit(x, y).matched if m == x.url or _canon(m, agencies) in own]
+        if named:
+            text = f"{y.id} names {x.id}'s outlet as its source ({', '.join(named)})"
+            signals.append(_Signal(2.0 * sign, text))
+    if len(signals) == 1:
+        return signals
+    signals.clear()
+    names_a, kinds_a = _marks(a, agencies)
+    names_b, kinds_b = _marks(b, agencies)
+    if bool(names_a) == bool(names_b) and len(kinds_a) == len(kinds_b):
+        return signals
+    for x, names_x, kinds_x, y, kinds_y, sign in (
+        (a, names_a, kinds_a, b, kinds_b, 1.0),
+        (b, names_b, kinds_b, a, kinds_a, -1.0),
+    ):
+        if names_x and len(kinds_x) > len(kinds_y):
+            shown = [f"{k} ({x.dateline})" if k == "dateline" else k for k in kinds_x]
+            lacks = "has none" if not kinds_y else f"has only a {' and '.join(kinds_y)}"
+            weight = 1.2 if len(kinds_x) >= 2 else 0.8
+            text = f"{x.id} carries a {'/'.join(names_x)} {' and '.join(shown)}; {y.id} {lacks}"
+            signals.append(_Signal(weight * sign, text))
+            break
+    return signals
+
+
+def _paragraph_bounds(text: str, pos: int) -> tuple[int, int]:
+    lo = text.rfind("\n", 0, pos) + 1
+    hi = text.find("\n", pos)
+    return lo, len(text) if hi < 0 else hi
+
+
+def _glued_ends(article: Article, ranges: Sequence[tuple[int, int]], starts: Sequence[int]) -> int:
+    """Passage ends (two per passage) that touch, inside the same paragraph, body words
+    lying in no passage."""
+    merged = _merge(ranges)
+
+    def foreign(lo: int, hi: int) -> bool:
+        # Body words in [lo, hi) outside every passage.
+        return _inside(starts, [(lo, hi)]) > _inside(starts, _clip(merged, lo, hi))
+
+    glued = 0
+    for lo, hi in ranges:
+        p_lo, _ = _paragraph_bounds(article.text, lo)
+        _, p_hi = _paragraph_bounds(article.text, max(lo, hi - 1))
+        # A dateline ("LONDON (Reuters) -") opening the paragraph is not other material.
+        dateline = _DATELINE_PREFIX.fullmatch(article.text, p_lo, lo)
+        if dateline is None and foreign(p_lo, lo):
+            glued += 1
+        if foreign(hi, p_hi):
+            glued += 1
+    return glued
+
+
+def _clip(merged: Sequence[tuple[int, int]], lo: int, hi: int) -> list[tuple[int, int]]:
+    return [(max(a, lo), min(b, hi)) for a, b in merged if a < hi and b > lo]
+
+
+def _gap_words(ranges: Sequence[tuple[int, int]], starts: Sequence[int]) -> list[int]:
+    ordered = sorted(ranges)
+    return [_inside(starts, [(hi, lo)]) if lo > hi else 0 for (_, hi), (lo, _) in pairwise(ordered)]
+
+
+def _scatter_signal(a: Article, b: Article, passages: Sequence[Passage]) -> _Signal | None:
+    if not passages:
+        return None
+    ra = [(p.source_start, p.source_end) for p in passages]
+    rb = [(p.target_start, p.target_end) for p in passages]
+    sa, sb = _body_token_starts(a), _body_token_starts(b)
+    if len(passages) >= 2:
+        ga, gb = sum(_gap_words(ra, sa)), sum(_gap_words(rb, sb))
+        # One contiguous run on one side (a few words of slack for trimmed joins).
+        slack = 3 * (len(passages) - 1)
+        if ga <= slack < gb or gb <= slack < ga:
+            x, y, gy = (a, b, gb) if ga <= slack else (b, a, ga)
+            text = (
+                f"the passages are one contiguous run in {x.id} but {y.id} has "
+                f"{gy} words of other material between them"
+            )
+            return _Signal(1.0 if x is a else -1.0, text)
+    glue_a, glue_b = _glued_ends(a, ra, sa), _glued_ends(b, rb, sb)
+    ends = 2 * len(passages)
+    diff = (glue_b - glue_a) / ends
+    if abs(diff) < 1e-9:
+        return None
+    x, y, gx, gy = (a, b, glue_a, glue_b) if diff > 0 else (b, a, glue_b, glue_a)
+    text = (
+        f"{y.id} scatters {x.id}'s sentences among other material "
+        f"({gy} of {ends} passage ends glued to other sentences in {y.id}'s paragraphs, "
+        f"{gx} in {x.id}'s)"
+    )
+    # Weak: origins too have passages ending mid-paragraph (a reuser takes one sentence).
+    return _Signal(max(-0.6, min(0.6, 1.2 * diff)), text)
+
+
+def _alias_votes(passage: Passage) -> list[tuple[int, str]]:
+    """(+1 source side standard, -1 target side standard) per alias edit with a
+    direction, with its description."""
+    votes: list[tuple[int, str]] = []
+    for e in passage.edits:
+        if e.kind != "alias" or not e.source_text or not e.target_text:
+            continue
+        diff = form_preference(e.source_text) - form_preference(e.target_text)
+        if diff:
+            votes.append((1 if diff > 0 else -1, f'"{e.source_text}" -> "{e.target_text}"'))
+    return votes
+
+
+def _alias_signal(a: Article, b: Article, passages: Sequence[Passage]) -> _Signal | None:
+    votes = [v for p in passages for v in _alias_votes(p)]
+    net = sum(v for v, _ in votes)
+    if net == 0:
+        return None
+    swaps = [d for v, d in votes if (v > 0) == (net > 0)]
+    shown = ", ".join(dict.fromkeys(swaps))
+    if net > 0:
+        text = f"{b.id} swaps standard names for variants ({shown}); {a.id} has the standard forms"
+    else:
+        reversed_swaps = ", ".join(
+            dict.fromkeys(
+                f'"{d.split(" -> ")[1][1:-1]}" -> "{d.split(" -> ")[0][1:-1]}"' for d in swaps
+            )
+        )
+        text = (
+            f"{a.id} swaps standard names for variants ({reversed_swaps}); "
+            f"{b.id} has the standard forms"
+        )
+    weight = max(-1.5, min(1.5, 0.3 * net))
+    return _Signal(weight, text)
+
+
+def _logistic(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+# --------------------------------------------------------------------------- attribute
+
+
+def attribute(
+    a: Article,
+    b: Article,
+    passages: Sequence[Passage],
+    settings: Settings | None = None,
+    aliases: AliasLookup | None = None,
+) -> ReusePair:
+    """Orient the pair, weigh the evidence, check the credit and measure coverage.
+
+    ``passages`` have ``a`` on their source side (offsets into ``a.text``) and ``b`` on
+    their target side. The result's ``source`` is the inferred origin (passages swapped
+    when that is ``b``); ``origin_confidence`` is in [0.5, 1); ``evidence`` lists every
+    signal found, strongest first; coverages are shares of each side's body words (outside
+    ``excluded``) inside the passages. ``aliases`` (optional) confirms that an alias
+    edit's two forms name the same entity; edits it does not confirm are not used for
+    direction.
+    """
+    settings = settings or Settings()
+    slack = settings.provenance.naive_time_slack_hours
+    agencies = _agency_names()
+    usable = _confirmed(passages, aliases)
+    signals: list[_Signal] = []
+    time_signal = _time_signal(a, b, slack)
+    if time_signal is not None:
+        signals.append(time_signal)
+    signals.extend(_credit_signal(a, b, agencies))
+    for make in (_scatter_signal, _alias_signal):
+        found = make(a, b, usable)
+        if found is not None:
+            signals.append(found)
+    score = sum(s.weight for s in signals)
+    source, target = (a, b) if score >= 0 else (b, a)
+    oriented = list(passages) if source is a else [p.swapped() for p in passages]
+    oriented = [_passage_origin(p, source, target) for p in oriented]
+    oriented.sort(key=lambda p: (p.target_start, p.source_start))
+    evidence = [s.text for s in sorted(signals, key=lambda s: -abs(s.weight)) if s.text]
+    if not any(s.weight for s in signals):
+        evidence.append(f"no evidence of direction; {a.id} is taken as the source as given")
+    credit = check_credit(source, target)
+    s_in, s_total = coverage(source, [(p.source_start, p.source_end) for p in oriented])
+    t_in, t_total = coverage(target, [(p.target_start, p.target_end) for p in oriented])
+    return ReusePair(
+        source=source.id,
+        target=target.id,
+        passages=tuple(oriented),
+        source_coverage=_share(s_in, s_total),
+        target_coverage=_share(t_in, t_total),
+        origin_confidence=_logistic(abs(score)),
+        evidence=tuple(evidence),
+        credited=credit.status == "credited",
+        credit=credit.status,
+        credited_to=credit.credited_to,
+    )
+
+
+def _confirmed(passages: Sequence[Passage], aliases: AliasLookup | None) -> list[Passage]:
+    if aliases is None:
+        return list(passages)
+    out: list[Passage] = []
+    for p in passages:
+        edits = tuple(
+            e
+            for e in p.edits
+            if e.kind != "alias" or _same_entity(aliases, e.source_text, e.target_text)
+        )
+        out.append(p if len(edits) == len(p.edits) else replace(p, edits=edits))
+    return out
+
+
+def _same_entity(aliases: AliasLookup, x: str, y: str) -> bool:
+    cx, cy = aliases.canonical(x), aliases.canonical(y)
+    return cx is not None and cx == cy
+
+
+def _passage_origin(p: Passage, source: Article, target: Article) -> Passage:
+    net = sum(v for v, _ in _alias_votes(p))
+    if net <= -2 and p.origin is None:
+        return replace(p, origin=target.id)
+    return p
+
+
+# --------------------------------------------------------------------------- chains
+
+
+def _edit_points(pair: ReusePair) -> list[tuple[int, int, str, str]]:
+    """(source_start, source_end, source_text, target_text) of every edit."""
+    return [
+        (e.source_start, e.source_end, e.source_text, e.target_text)
+        for p in pair.passages
+        for e in p.edits
+    ]
+
+
+def _text_at(pair: ReusePair, start: int, end: int) -> str | None:
+    """The target's text aligned to source ``[start, end)`` in ``pair``, if covered:
+    the edit's target text where an edit covers it exactly, the same text where the
+    range lies in an equal stretch."""
+    for p in pair.passages:
+        if p.source_start <= start and end <= p.source_end:
+            for e in p.edits:
+                if e.source_start <= start and end <= e.source_end:
+                    return (
+                        e.target_text
+                        if (e.source_start, e.source_end)
+                        == (
+                            start,
+                            end,
+                        )
+                        else None
+                    )
+                if start <= e.source_start < end or start < e.source_end <= end:
+                    return None
+            return p.source_text[start - p.source_start : end - p.source_start]
+    return None
+
+
+def _covered(lo: int, hi: int, ranges: Sequence[tuple[int, int]]) -> bool:
+    """Most of ``[lo, hi)`` lies inside the union of ``ranges``."""
+    inside = sum(max(0, min(hi, b) - max(lo, a)) for a, b in _merge(ranges))
+    return inside * 2 > hi - lo
+
+
+def _without(
+    pair: ReusePair,
+    ranges: Sequence[tuple[int, int]],
+    on_source: bool,
+    articles: Mapping[str, Article] | None,
+) -> ReusePair | None:
+    """``pair`` without its passages lying (mostly) inside ``ranges`` on the given side;
+    None when nothing is left. Coverages are recomputed when ``articles`` has both."""
+    kept = tuple(
+        p
+        for p in pair.passages
+        if not _covered(
+            p.source_start if on_source else p.target_start,
+            p.source_end if on_source else p.target_end,
+            ranges,
+        )
+    )
+    if not kept:
+        return None
+    if len(kept) == len(pair.passages):
+        return pair
+    changed = replace(pair, passages=kept)
+    if articles and pair.source in articles and pair.target in articles:
+        s_in, s_total = coverage(
+            articles[pair.source], [(p.source_start, p.source_end) for p in kept]
+        )
+        t_in, t_total = coverage(
+            articles[pair.target], [(p.target_start, p.target_end) for p in kept]
+        )
+        changed = replace(
+            changed, source_coverage=_share(s_in, s_total), target_coverage=_share(t_in, t_total)
+        )
+    return changed
+
+
+def resolve_chains(
+    pairs: Sequence[ReusePair], articles: Mapping[str, Article] | None = None
+) -> list[ReusePair]:
+    """Keep, among attributed pairs, only the edges the evidence supports.
+
+    For every triangle X -> Y, X -> Z, Y -> Z of oriented pairs, the text Z shares with
+    both is examined at the points where Y edited X:
+
+    - Z has Y's edits (Z's text there is Y's, not X's): Z copied Y, a **copy chain**
+      X -> Y -> Z. Y -> Z is kept with that evidence first; X -> Z loses the passages
+      whose X side Y also took (what Z got through Y), and is dropped if none remain.
+    - otherwise (Z has X's text, or there are no edits, as in a reprint flood) Y and Z
+      are **siblings** copying X: a near-duplicate group in which each member is paired
+      with the group's origin. Y -> Z loses the passages whose Y side came from X, and is
+      dropped if none remain (what Z took from Y's own material stays).
+
+    Pairs outside triangles are kept unchanged. When ``articles`` (id -> Article) is
+    given, the coverages of trimmed pairs are recomputed. Output: the kept pairs in input
+    order. Cost: for each pair Y -> Z, the common sources of Y and Z.
+
+    Detection that gives a near-duplicate group as a star around one representative
+    leaves no triangles: the star is kept as attributed.
+    """
+    by_key: dict[tuple[str, str], int] = {(p.source, p.target): i for i, p in enumerate(pairs)}
+    sources_of: dict[str, set[str]] = {}
+    for p in pairs:
+        sources_of.setdefault(p.target, set()).add(p.source)
+    out: dict[int, ReusePair] = dict(enumerate(pairs))
+    for k, original in enumerate(pairs):
+        y_id, z_id = original.source, original.target
+        for x_id in sorted(sources_of.get(y_id, set()) & sources_of.get(z_id, set())):
+            i, j = by_key[(x_id, y_id)], by_key[(x_id, z_id)]
+            if k not in out or i not in out or j not in out:
+                continue
+            xy, xz, yz = out[i], out[j], out[k]
+            follows, differs = 0, 0
+            for start, end, x_text, y_text in _edit_points(xy):
+                z_text = _text_at(xz, start, end)
+                if z_text is None:
+                    continue
+                if z_text == y_text and z_text != x_text:
+                    follows += 1
+                elif z_text == x_text:
+                    differs += 1
+            if follows > differs:
+                note = (
+                    f"{z_id} follows {y_id}'s edits of {x_id} ({follows} of "
+                    f"{follows + differs}): a copy chain {x_id} -> {y_id} -> {z_id}"
+                )
+                out[k] = replace(yz, evidence=(note, *yz.evidence))
+                taken = [(p.source_start, p.source_end) for p in xy.passages]
+                trimmed = _without(xz, taken, on_source=True, articles=articles)
+                log.debug("copy chain %s -> %s -> %s", x_id, y_id, z_id)
+                if trimmed is None:
+                    del out[j]
+                else:
+                    out[j] = trimmed
+            else:
+                from_x = [(p.target_start, p.target_end) for p in xy.passages]
+                trimmed = _without(yz, from_x, on_source=True, articles=articles)
+                if trimmed is None:
+                    del out[k]
+                else:
+                    out[k] = trimmed
+    return [out[i] for i in sorted(out)]
+
+
+def attribute_all(
+    pairs: Iterable[ReusePair],
+    articles: Mapping[str, Article],
+    settings: Settings | None = None,
+    aliases: AliasLookup | None = None,
+) -> list[ReusePair]:
+    """Attribute every provisionally oriented pair from detection, then
+    :func:`resolve_chains`. Pairs naming an article missing from ``articles`` are kept
+    as given (logged). Output sorted by (source, target)."""
+    attributed: list[ReusePair] = []
+    for pair in pairs:
+        a, b = articles.get(pair.source), articles.get(pair.target)
+        if a is None or b is None:
+            log.warning("pair %s -> %s: article missing, kept as given", pair.source, pair.target)
+            attributed.append(pair)
+            continue
+        attributed.append(attribute(a, b, pair.passages, settings, aliases))
+    resolved = resolve_chains(attributed, articles)
+    return sorted(resolved, key=lambda p: (p.source, p.target))

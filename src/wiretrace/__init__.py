@@ -1,5 +1,7 @@
 """wiretrace: shows how news text travels (who reprinted, rewrote or stitched whose copy)."""
 
+from typing import TYPE_CHECKING, Any
+
 from wiretrace.errors import (
     ConfigError,
     EngineError,
@@ -10,8 +12,12 @@ from wiretrace.errors import (
 )
 from wiretrace.models import Article, Edit, IngestIssue, Passage, ReusePair, Span
 
+if TYPE_CHECKING:
+    from wiretrace.collection import Collection, open_collection
+
 __all__ = [
     "Article",
+    "Collection",
     "ConfigError",
     "Edit",
     "EngineError",
@@ -23,6 +29,17 @@ __all__ = [
     "Span",
     "StoreError",
     "WiretraceError",
+    "open_collection",
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    # Collection pulls in DuckDB and Arrow: imported on first use, so that worker
+    # processes and light imports (wiretrace.models) stay cheap.
+    if name in ("Collection", "open_collection"):
+        from wiretrace import collection
+
+        return getattr(collection, name)
+    raise AttributeError(f"module 'wiretrace' has no attribute {name!r}")

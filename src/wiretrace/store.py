@@ -1,0 +1,823 @@
+# SQL here is built only from module constants (table and column names); every value
+# goes in as a parameter or a registered Arrow table.
+# ruff: noqa: S608
+"""The store: one DuckDB file holding articles, their versions and everything derived.
+
+Tables (plain tables, so users can query them with SQL):
+
+``meta(key, value)``
+    ``schema_version`` and other store-wide facts.
+``articles``
+    One row per article id: its latest version. All :class:`~wiretrace.models.Article`
+    fields; ``excluded`` is a list of ``{start, end, kind}`` structs (character offsets
+    into ``text``, end exclusive); ``published`` is the wall-clock time as written and
+    ``published_utc_offset`` its offset in minutes (NULL when the input gave no zone);
+    ``words`` counts body words (outside the title and boilerplate); ``version`` counts
+    from 1; ``content_hash`` is :attr:`Article.content_hash` (what defines a version);
+    ``record_hash`` covers every field read (spans, credits, language ...), so a reader
+    that now reads the same text differently refreshes the row without a new version.
+``article_versions``
+    Earlier versions of articles, the same columns as ``articles``: when changed content
+    arrives under a stored id, the stored row moves here and the new one becomes
+    version n+1.
+``ingest_log``
+    One row per batch written by an ingest: when, how many articles added, updated,
+    unchanged.
+``pairs``, ``passages``, ``edits``
+    The fields of :class:`ReusePair`, :class:`Passage` and :class:`Edit`. A pair is keyed
+    by ``(source, target)``; a passage by ``(source, target, passage)``; an edit by
+    ``(source, target, passage, edit)`` (``passage``/``edit`` count from 0 in order).
+
+Every write runs inside one transaction, so a batch is stored whole or not at all and a
+process killed at any moment leaves the file consistent (DuckDB's write-ahead log rolls
+an unfinished transaction back on the next open). DuckDB allows one writing process:
+a second one gets :class:`StoreError` ("store is being written by another process").
+
+Schema changes are versioned migrations (:data:`MIGRATIONS`); opening an older file for
+writing migrates it forward; a file from a newer wiretrace raises :class:`StoreError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from wiretrace.errors import NotFound, StoreError
+from wiretrace.models import Article, Edit, Passage, ReusePair, Span
+from wiretrace.text.tokens import word_count
+
+__all__ = [
+    "ARTICLE_SCHEMA",
+    "DEFAULT_DB",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "PutResult",
+    "Store",
+    "article_from_row",
+    "record_hash",
+]
+
+log = logging.getLogger(__name__)
+
+#: The default store file, in the current folder.
+DEFAULT_DB = "wiretrace.duckdb"
+
+# The articles columns as schema version 1 created them (frozen: later columns come
+# from later migrations).
+_ARTICLE_COLUMNS = """
+    id VARCHAR NOT NULL,
+    version INTEGER NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    ingested_at TIMESTAMPTZ NOT NULL,
+    kind VARCHAR,
+    source VARCHAR,
+    url VARCHAR,
+    title VARCHAR,
+    outlet VARCHAR,
+    published TIMESTAMP,
+    published_utc_offset INTEGER,
+    byline VARCHAR,
+    credits VARCHAR[],
+    dateline VARCHAR,
+    section VARCHAR,
+    language VARCHAR,
+    links VARCHAR[],
+    excluded STRUCT("start" INTEGER, "end" INTEGER, kind VARCHAR)[],
+    warnings VARCHAR[],
+    words INTEGER,
+    text VARCHAR
+"""
+
+_SPAN_TYPE = pa.struct(
+    [("start", pa.int32()), ("end", pa.int32()), ("kind", pa.string())]
+)
+
+#: The Arrow schema of the ``articles`` and ``article_versions`` tables.
+ARTICLE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("version", pa.int32()),
+        ("content_hash", pa.string()),
+        ("ingested_at", pa.timestamp("us", tz="UTC")),
+        ("kind", pa.string()),
+        ("source", pa.string()),
+        ("url", pa.string()),
+        ("title", pa.string()),
+        ("outlet", pa.string()),
+        ("published", pa.timestamp("us")),
+        ("published_utc_offset", pa.int32()),
+        ("byline", pa.string()),
+        ("credits", pa.list_(pa.string())),
+        ("dateline", pa.string()),
+        ("section", pa.string()),
+        ("language", pa.string()),
+        ("links", pa.list_(pa.string())),
+        ("excluded", pa.list_(_SPAN_TYPE)),
+        ("warnings", pa.list_(pa.string())),
+        ("words", pa.int32()),
+        ("text", pa.string()),
+        ("record_hash", pa.string()),
+    ]
+)
+_COLS = ", ".join(f'"{name}"' for name in ARTICLE_SCHEMA.names)
+
+_PAIR_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("target", pa.string()),
+        ("origin_confidence", pa.float64()),
+        ("evidence", pa.list_(pa.string())),
+        ("credited", pa.bool_()),
+        ("credit", pa.string()),
+        ("credited_to", pa.list_(pa.string())),
+        ("source_coverage", pa.float64()),
+        ("target_coverage", pa.float64()),
+        ("passage_count", pa.int32()),
+    ]
+)
+_PASSAGE_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("target", pa.string()),
+        ("passage", pa.int32()),
+        ("source_start", pa.int32()),
+        ("source_end", pa.int32()),
+        ("target_start", pa.int32()),
+        ("target_end", pa.int32()),
+        ("source_text", pa.string()),
+        ("target_text", pa.string()),
+        ("similarity", pa.float64()),
+        ("origin", pa.string()),
+        ("source_words", pa.int32()),
+        ("target_words", pa.int32()),
+    ]
+)
+_EDIT_SCHEMA = pa.schema(
+    [
+        ("source", pa.string()),
+        ("target", pa.string()),
+        ("passage", pa.int32()),
+        ("edit", pa.int32()),
+        ("op", pa.string()),
+        ("source_start", pa.int32()),
+        ("source_end", pa.int32()),
+        ("target_start", pa.int32()),
+        ("target_end", pa.int32()),
+        ("source_text", pa.string()),
+        ("target_text", pa.string()),
+        ("kind", pa.string()),
+    ]
+)
+
+_DUCK_TYPES = {
+    pa.string(): "VARCHAR",
+    pa.int32(): "INTEGER",
+    pa.float64(): "DOUBLE",
+    pa.bool_(): "BOOLEAN",
+    pa.list_(pa.string()): "VARCHAR[]",
+}
+
+
+def _ddl(name: str, schema: pa.Schema) -> str:
+    cols = ", ".join(f'"{f.name}" {_DUCK_TYPES[f.type]}' for f in schema)
+    return f"CREATE TABLE {name} ({cols})"
+
+
+def _migration_1(con: duckdb.DuckDBPyConnection) -> None:
+    """The base schema: meta, articles, article_versions, pairs, passages, edits."""
+    con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    # No PRIMARY KEY on articles: uniqueness of id is kept by put_articles (one writer,
+    # inside a transaction), and DuckDB's unique indexes make bulk inserts and
+    # delete-then-insert of the same key inside one transaction slow or impossible.
+    con.execute(f"CREATE TABLE articles ({_ARTICLE_COLUMNS})")
+    con.execute(f"CREATE TABLE article_versions ({_ARTICLE_COLUMNS})")
+    con.execute(_ddl("pairs", _PAIR_SCHEMA))
+    con.execute(_ddl("passages", _PASSAGE_SCHEMA))
+    con.execute(_ddl("edits", _EDIT_SCHEMA))
+
+
+def _migration_2(con: duckdb.DuckDBPyConnection) -> None:
+    """The ingest log: one row per written batch (when, what changed)."""
+    con.execute(
+        "CREATE TABLE ingest_log (written_at TIMESTAMPTZ, articles INTEGER, added INTEGER, "
+        "updated INTEGER, unchanged INTEGER)"
+    )
+
+
+def _migration_3(con: duckdb.DuckDBPyConnection) -> None:
+    """``record_hash``: a digest of every field read, beside ``content_hash``."""
+    for table in ("articles", "article_versions"):
+        con.execute(f"ALTER TABLE {table} ADD COLUMN record_hash VARCHAR")
+
+
+#: Migration n+1 brings a file from schema version n to n+1. Append, never edit.
+MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    _migration_1,
+    _migration_2,
+    _migration_3,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(slots=True)
+class PutResult:
+    """What :meth:`Store.put_articles` did: ids added, ``(id, new version)`` updated,
+    and the number of articles whose content was already stored."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[tuple[str, int]] = field(default_factory=list)
+    unchanged: int = 0
+    refreshed: list[str] = field(default_factory=list)
+
+
+def _is_lock_error(exc: Exception) -> bool:
+    return "lock" in str(exc).lower()
+
+
+class Store:
+    """One DuckDB store file. Open with :meth:`open`; close with :meth:`close` (or use
+    it as a context manager)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+        self._con = con
+        self.path = path
+        self.read_only = read_only
+
+    # -- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path | None = None, read_only: bool = False) -> Store:
+        """Open (for writing: create if missing, and migrate forward) the store at
+        ``path`` (default ``wiretrace.duckdb`` in the current folder).
+
+        Raises :class:`StoreError` when the file is not a wiretrace store, is written by
+        another process, comes from a newer wiretrace, or (read-only) does not exist or
+        needs a migration.
+        """
+        db = Path(path) if path is not None else Path(DEFAULT_DB)
+        if read_only and not db.is_file():
+            raise StoreError(f"{db}: no store here (run `wiretrace ingest` first)")
+        if db.is_dir():
+            raise StoreError(f"{db}: is a folder, not a store file")
+        try:
+            con = duckdb.connect(str(db), read_only=read_only)
+        except duckdb.IOException as exc:
+            if _is_lock_error(exc):
+                raise StoreError(f"{db}: store is being written by another process") from None
+            raise StoreError(f"{db}: cannot open store: {_first_line(exc)}") from None
+        except duckdb.Error as exc:
+            raise StoreError(f"{db}: cannot open store: {_first_line(exc)}") from None
+        store = cls(con, db, read_only)
+        try:
+            store._prepare()
+        except BaseException:
+            con.close()
+            raise
+        return store
+
+    def _prepare(self) -> None:
+        version = self._stored_version()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema version {version} is newer than this wiretrace "
+                f"supports ({SCHEMA_VERSION}); upgrade wiretrace"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        if self.read_only:
+            if version == 0 and not self._has_foreign_tables():
+                raise StoreError(
+                    f"{self.path}: empty store (never written); run `wiretrace ingest` first"
+                )
+            if version == 0:
+                raise StoreError(f"{self.path}: a DuckDB file, but not a wiretrace store")
+            raise StoreError(
+                f"{self.path}: store schema version {version} needs migrating to "
+                f"{SCHEMA_VERSION}; open it once for writing (e.g. `wiretrace ingest`)"
+            )
+        if version == 0 and self._has_foreign_tables():
+            raise StoreError(f"{self.path}: a DuckDB file, but not a wiretrace store")
+        for n in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                MIGRATIONS[n](self._con)
+                self._con.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(n + 1)]
+                )
+            log.info("store %s migrated to schema version %d", self.path, n + 1)
+
+    def _stored_version(self) -> int:
+        if not self._scalar(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_name = 'meta'"
+        ):
+            return 0
+        value = self._scalar("SELECT value FROM meta WHERE key = 'schema_version'")
+        try:
+            return int(value) if value is not None else 0
+        except ValueError:
+            raise StoreError(f"{self.path}: bad schema version {value!r}") from None
+
+    def _scalar(self, sql: str, params: Sequence[object] = ()) -> Any:
+        """The first column of the first row (None when no rows). fetchall, not
+        fetchone: DuckDB 2 refuses new work on a connection with an unfinished result."""
+        rows = self._con.execute(sql, list(params)).fetchall()
+        return rows[0][0] if rows else None
+
+    def _has_foreign_tables(self) -> bool:
+        return bool(
+            self._scalar("SELECT count(*) FROM information_schema.tables "
+                         "WHERE table_schema = 'main'")
+        )
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file (always :data:`SCHEMA_VERSION` once open)."""
+        return self._stored_version()
+
+    def close(self) -> None:
+        """Close the file (a checkpoint folds the write-ahead log into it)."""
+        try:
+            self._con.close()
+        except duckdb.Error as exc:  # pragma: no cover - closing never fails in practice
+            log.warning("closing %s: %s", self.path, exc)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- transactions ----------------------------------------------------------------
+
+    def _transaction(self) -> _Transaction:
+        if self.read_only:
+            raise StoreError(f"{self.path}: store is open read-only")
+        return _Transaction(self)
+
+    # -- articles --------------------------------------------------------------------
+
+    def put_articles(
+        self, articles: Sequence[Article], words: Sequence[int] | None = None
+    ) -> PutResult:
+        """Store a batch of articles in one transaction.
+
+        An id not stored yet is added as version 1; an id stored with the same
+        ``content_hash`` and ``record_hash`` is left alone (counted in ``unchanged``);
+        one with the same content but other fields read differently (boilerplate spans,
+        credits, language: a newer reader) is rewritten in place, same version
+        (``refreshed``); an id stored with a different ``content_hash`` gets version
+        n+1 and the old row moves to ``article_versions``. Pairs and passages derived
+        from a rewritten article are deleted (they describe the old record).
+        Within one batch a repeated id keeps its last article. ``words`` (body word
+        counts, one per article) saves recounting when the caller has them.
+        """
+        result = PutResult()
+        if not articles:
+            return result
+        counts = list(words) if words is not None else [
+            word_count(a.text, a.excluded) for a in articles
+        ]
+        if len(counts) != len(articles):
+            raise ValueError("words must have one count per article")
+        latest: dict[str, int] = {}
+        for i, a in enumerate(articles):
+            latest[a.id] = i
+        order = sorted(latest.values())
+        batch = [articles[i] for i in order]
+        batch_words = [counts[i] for i in order]
+        hashes = [a.content_hash for a in batch]
+        records = [record_hash(a) for a in batch]
+        now = datetime.now(UTC)
+
+        with self._transaction():
+            con = self._con
+            ids_tbl = pa.table({"id": pa.array([a.id for a in batch], pa.string())})
+            con.register("_incoming_ids", ids_tbl)
+            try:
+                stored = {
+                    row[0]: (int(row[1]), str(row[2]), row[3])
+                    for row in con.execute(
+                        "SELECT a.id, a.version, a.content_hash, a.record_hash FROM articles a "
+                        "JOIN _incoming_ids i ON a.id = i.id"
+                    ).fetchall()
+                }
+            finally:
+                con.unregister("_incoming_ids")
+            keep: list[int] = []
+            versions: list[int] = []
+            changed: list[str] = []
+            refreshed: list[str] = []
+            for i, (a, h) in enumerate(zip(batch, hashes, strict=True)):
+                old = stored.get(a.id)
+                if old is None:
+                    keep.append(i)
+                    versions.append(1)
+                    result.added.append(a.id)
+                elif old[1] == h and old[2] == records[i]:
+                    result.unchanged += 1
+                elif old[1] == h:
+                    keep.append(i)
+                    versions.append(old[0])
+                    refreshed.append(a.id)
+                    result.refreshed.append(a.id)
+                else:
+                    keep.append(i)
+                    versions.append(old[0] + 1)
+                    changed.append(a.id)
+                    result.updated.append((a.id, old[0] + 1))
+            if changed:
+                changed_tbl = pa.table({"id": pa.array(changed, pa.string())})
+                con.register("_changed_ids", changed_tbl)
+                try:
+                    con.execute(
+                        f"INSERT INTO article_versions ({_COLS}) SELECT {_COLS} FROM articles "
+                        "WHERE id IN (SELECT id FROM _changed_ids)"
+                    )
+                    con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM _changed_ids)")
+                    self._delete_derived("SELECT id FROM _changed_ids")
+                finally:
+                    con.unregister("_changed_ids")
+            if refreshed:
+                con.register("_refreshed_ids", pa.table({"id": pa.array(refreshed, pa.string())}))
+                try:
+                    con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM _refreshed_ids)")
+                    self._delete_derived("SELECT id FROM _refreshed_ids")
+                finally:
+                    con.unregister("_refreshed_ids")
+            if keep:
+                rows = _article_table(
+                    [batch[i] for i in keep],
+                    versions,
+                    [hashes[i] for i in keep],
+                    [records[i] for i in keep],
+                    [batch_words[i] for i in keep],
+                    now,
+                )
+                con.register("_new_articles", rows)
+                try:
+                    con.execute(
+                        f"INSERT INTO articles ({_COLS}) SELECT {_COLS} FROM _new_articles"
+                    )
+                finally:
+                    con.unregister("_new_articles")
+            con.execute(
+                "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?)",
+                [now, len(batch), len(result.added), len(result.updated), result.unchanged],
+            )
+        return result
+
+    def _delete_derived(self, ids_query: str) -> None:
+        for table in ("edits", "passages", "pairs"):
+            self._con.execute(
+                f"DELETE FROM {table} WHERE source IN ({ids_query}) OR target IN ({ids_query})"
+            )
+
+    def get_article(self, id: str) -> Article:
+        """The latest version of article ``id``; :class:`NotFound` when not stored."""
+        rel = self._con.sql(f"SELECT {_COLS} FROM articles WHERE id = ?", params=[id])
+        rows = _arrow_table(rel).to_pylist()
+        if not rows:
+            raise NotFound(f"{id}: no such article")
+        return article_from_row(rows[0])
+
+    def has_article(self, id: str) -> bool:
+        return bool(self._scalar("SELECT count(*) FROM articles WHERE id = ?", [id]))
+
+    def article_ids(self) -> list[str]:
+        """Every stored article id, sorted."""
+        return [r[0] for r in self._con.execute("SELECT id FROM articles ORDER BY id").fetchall()]
+
+    def count_articles(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM articles") or 0)
+
+    def iter_articles(self, batch_size: int = 2048) -> Iterator[Article]:
+        """Every stored article (latest versions), sorted by id, streamed in batches."""
+        for row in self.iter_article_rows(batch_size=batch_size):
+            yield article_from_row(row)
+
+    def iter_article_rows(
+        self, columns: Sequence[str] | None = None, batch_size: int = 2048
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of ``articles`` as dicts (``columns`` only, default all), sorted by id."""
+        cols = _COLS if columns is None else ", ".join(f'"{c}"' for c in columns)
+        # A separate cursor: the caller may write through this store while iterating.
+        cur = self._con.cursor()
+        try:
+            rel = cur.sql(f"SELECT {cols} FROM articles ORDER BY id")
+            for batch in _arrow_reader(rel, batch_size):
+                yield from batch.to_pylist()
+        finally:
+            cur.close()
+
+    def versions(self, id: str) -> list[tuple[int, str, datetime]]:
+        """``(version, content_hash, ingested_at)`` of every stored version of ``id``,
+        oldest first; :class:`NotFound` when the id was never stored."""
+        rows = self._con.execute(
+            "SELECT version, content_hash, ingested_at FROM article_versions WHERE id = ? "
+            "UNION ALL SELECT version, content_hash, ingested_at FROM articles WHERE id = ? "
+            "ORDER BY version",
+            [id, id],
+        ).fetchall()
+        if not rows:
+            raise NotFound(f"{id}: no such article")
+        return [(int(v), str(h), at) for v, h, at in rows]
+
+    def remove_article(self, id: str) -> None:
+        """Delete article ``id``, its earlier versions and every pair, passage and edit
+        where it is source or target, in one transaction; :class:`NotFound` if absent."""
+        with self._transaction():
+            if not self.has_article(id):
+                raise NotFound(f"{id}: no such article")
+            self._con.execute("DELETE FROM articles WHERE id = ?", [id])
+            self._con.execute("DELETE FROM article_versions WHERE id = ?", [id])
+            for table in ("edits", "passages", "pairs"):
+                self._con.execute(f"DELETE FROM {table} WHERE source = ? OR target = ?", [id, id])
+
+    # -- pairs -----------------------------------------------------------------------
+
+    def replace_pairs(self, pairs: Iterable[ReusePair], state: str | None = None) -> int:
+        """Replace every stored pair (with its passages and edits) by ``pairs``, in one
+        transaction. ``state`` (e.g. :meth:`content_state` plus the settings used) is
+        kept in ``meta`` as ``pairs_state`` in the same transaction, so the pairs and the
+        record of what they were computed from never disagree. Returns the number of
+        pairs stored."""
+        pair_rows, passage_rows, edit_rows = _pair_tables(pairs)
+        with self._transaction():
+            con = self._con
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('pairs_state', ?)", [state or ""]
+            )
+            for table in ("edits", "passages", "pairs"):
+                con.execute(f"DELETE FROM {table}")
+            for name, tbl in (("pairs", pair_rows), ("passages", passage_rows),
+                              ("edits", edit_rows)):
+                if tbl.num_rows:
+                    con.register("_rows", tbl)
+                    try:
+                        cols = ", ".join(f'"{c}"' for c in tbl.schema.names)
+                        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _rows")
+                    finally:
+                        con.unregister("_rows")
+        return int(pair_rows.num_rows)
+
+    def content_state(self) -> str:
+        """A digest of every stored (id, content hash): it changes whenever an article
+        is added, changed or removed."""
+        value = self._scalar(
+            "SELECT md5(coalesce(string_agg(id || ':' || content_hash || ':' || "
+            "coalesce(record_hash, ''), ',' ORDER BY id), '')) "
+            "FROM articles"
+        )
+        return str(value)
+
+    def meta(self, key: str) -> str | None:
+        """A value of the ``meta`` table (None when unset)."""
+        value = self._scalar("SELECT value FROM meta WHERE key = ?", [key])
+        return None if value is None else str(value)
+
+    def count_pairs(self) -> int:
+        return int(self._scalar("SELECT count(*) FROM pairs") or 0)
+
+    def iter_pairs(self) -> Iterator[ReusePair]:
+        """Every stored pair with its passages and edits, sorted by (source, target)."""
+        con = self._con
+        edits: dict[tuple[str, str, int], list[Edit]] = {}
+        for r in con.execute(
+            "SELECT source, target, passage, op, source_start, source_end, target_start, "
+            "target_end, source_text, target_text, kind FROM edits "
+            "ORDER BY source, target, passage, edit"
+        ).fetchall():
+            edits.setdefault((r[0], r[1], r[2]), []).append(
+                Edit(op=r[3], source_start=r[4], source_end=r[5], target_start=r[6],
+                     target_end=r[7], source_text=r[8], target_text=r[9], kind=r[10])
+            )
+        passages: dict[tuple[str, str], list[Passage]] = {}
+        for r in con.execute(
+            "SELECT source, target, passage, source_start, source_end, target_start, "
+            "target_end, source_text, target_text, similarity, origin, source_words, "
+            "target_words FROM passages ORDER BY source, target, passage"
+        ).fetchall():
+            passages.setdefault((r[0], r[1]), []).append(
+                Passage(
+                    source_start=r[3], source_end=r[4], target_start=r[5], target_end=r[6],
+                    source_text=r[7], target_text=r[8], similarity=r[9],
+                    edits=tuple(edits.get((r[0], r[1], r[2]), ())), origin=r[10],
+                    source_words=r[11] or 0, target_words=r[12] or 0,
+                )
+            )
+        for r in con.execute(
+            "SELECT source, target, origin_confidence, evidence, credited, credit, "
+            "credited_to, source_coverage, target_coverage FROM pairs ORDER BY source, target"
+        ).fetchall():
+            yield ReusePair(
+                source=r[0], target=r[1], passages=tuple(passages.get((r[0], r[1]), ())),
+                origin_confidence=r[2], evidence=tuple(r[3] or ()), credited=bool(r[4]),
+                credit=r[5], credited_to=tuple(r[6] or ()), source_coverage=r[7],
+                target_coverage=r[8],
+            )
+
+    # -- SQL -------------------------------------------------------------------------
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        """Run one SQL statement and return its result as an Arrow table."""
+        try:
+            return _arrow_table(self._con.sql(sql, params=list(params) or None))
+        except duckdb.Error as exc:
+            raise StoreError(f"{self.path}: query failed: {_first_line(exc)}") from None
+
+
+class _Transaction:
+    """``with store._transaction():`` BEGIN ... COMMIT, ROLLBACK on any exception."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._con.execute("BEGIN TRANSACTION")
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        con = self._store._con
+        if exc_type is None:
+            try:
+                con.execute("COMMIT")
+            except duckdb.Error as err:
+                with contextlib.suppress(duckdb.Error):  # a failed COMMIT may have ended it
+                    con.execute("ROLLBACK")
+                raise StoreError(
+                    f"{self._store.path}: write failed: {_first_line(err)}"
+                ) from None
+            return
+        with contextlib.suppress(duckdb.Error):  # a failed statement may have aborted it
+            con.execute("ROLLBACK")
+        if isinstance(exc, duckdb.Error):
+            raise StoreError(f"{self._store.path}: write failed: {_first_line(exc)}") from None
+
+
+def _arrow_table(rel: duckdb.DuckDBPyRelation) -> pa.Table:
+    # DuckDB 2 renamed the relation's arrow() to to_arrow_table(); accept both.
+    method = getattr(rel, "to_arrow_table", None) or rel.arrow
+    table: pa.Table = method()
+    return table
+
+
+def _arrow_reader(rel: duckdb.DuckDBPyRelation, batch_size: int) -> pa.RecordBatchReader:
+    method = getattr(rel, "to_arrow_reader", None) or rel.fetch_arrow_reader
+    reader: pa.RecordBatchReader = method(batch_size)
+    return reader
+
+
+def record_hash(article: Article) -> str:
+    """A digest of every field of ``article`` read from its input, except ``source``
+    (which names the path as typed, and may differ between runs) and ``warnings``."""
+    fields = (
+        article.content_hash, article.kind, article.credits, article.dateline,
+        article.section, article.language, article.links,
+        tuple((s.start, s.end, s.kind) for s in article.excluded),
+    )
+    return hashlib.blake2b(repr(fields).encode("utf-8", "surrogatepass"),
+                           digest_size=16).hexdigest()
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _split_published(value: datetime | None) -> tuple[datetime | None, int | None]:
+    if value is None:
+        return None, None
+    offset = value.utcoffset()
+    wall = value.replace(tzinfo=None)
+    if offset is None:
+        return wall, None
+    return wall, int(offset.total_seconds() // 60)
+
+
+def _join_published(wall: datetime | None, offset: int | None) -> datetime | None:
+    if wall is None:
+        return None
+    if offset is None:
+        return wall
+    return wall.replace(tzinfo=timezone(timedelta(minutes=offset)))
+
+
+def _article_table(
+    articles: Sequence[Article],
+    versions: Sequence[int],
+    hashes: Sequence[str],
+    records: Sequence[str],
+    words: Sequence[int],
+    now: datetime,
+) -> pa.Table:
+    published = [_split_published(a.published) for a in articles]
+    columns: dict[str, list[Any]] = {
+        "id": [a.id for a in articles],
+        "version": list(versions),
+        "content_hash": list(hashes),
+        "ingested_at": [now] * len(articles),
+        "kind": [a.kind for a in articles],
+        "source": [a.source for a in articles],
+        "url": [a.url for a in articles],
+        "title": [a.title for a in articles],
+        "outlet": [a.outlet for a in articles],
+        "published": [p[0] for p in published],
+        "published_utc_offset": [p[1] for p in published],
+        "byline": [a.byline for a in articles],
+        "credits": [list(a.credits) for a in articles],
+        "dateline": [a.dateline for a in articles],
+        "section": [a.section for a in articles],
+        "language": [a.language for a in articles],
+        "links": [list(a.links) for a in articles],
+        "excluded": [
+            [{"start": s.start, "end": s.end, "kind": s.kind} for s in a.excluded]
+            for a in articles
+        ],
+        "warnings": [list(a.warnings) for a in articles],
+        "words": list(words),
+        "text": [a.text for a in articles],
+        "record_hash": list(records),
+    }
+    return pa.table(columns, schema=ARTICLE_SCHEMA)
+
+
+def article_from_row(row: dict[str, Any]) -> Article:
+    return Article(
+        id=row["id"],
+        text=row["text"],
+        title=row["title"],
+        source=row["source"],
+        kind=row["kind"] or "text",
+        outlet=row["outlet"],
+        url=row["url"],
+        published=_join_published(row["published"], row["published_utc_offset"]),
+        byline=row["byline"],
+        credits=tuple(row["credits"] or ()),
+        dateline=row["dateline"],
+        section=row["section"],
+        language=row["language"],
+        links=tuple(row["links"] or ()),
+        excluded=tuple(
+            Span(s["start"], s["end"], s["kind"]) for s in (row["excluded"] or ())
+        ),
+        warnings=tuple(row["warnings"] or ()),
+    )
+
+
+def _pair_tables(pairs: Iterable[ReusePair]) -> tuple[pa.Table, pa.Table, pa.Table]:
+    pr: list[dict[str, Any]] = []
+    ps: list[dict[str, Any]] = []
+    ed: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for pair in pairs:
+        key = (pair.source, pair.target)
+        if key in seen:
+            raise StoreError(f"pair {pair.source} -> {pair.target} given twice")
+        seen.add(key)
+        pr.append({
+            "source": pair.source, "target": pair.target,
+            "origin_confidence": pair.origin_confidence, "evidence": list(pair.evidence),
+            "credited": pair.credited, "credit": pair.credit,
+            "credited_to": list(pair.credited_to), "source_coverage": pair.source_coverage,
+            "target_coverage": pair.target_coverage, "passage_count": len(pair.passages),
+        })
+        for n, p in enumerate(pair.passages):
+            ps.append({
+                "source": pair.source, "target": pair.target, "passage": n,
+                "source_start": p.source_start, "source_end": p.source_end,
+                "target_start": p.target_start, "target_end": p.target_end,
+                "source_text": p.source_text, "target_text": p.target_text,
+                "similarity": p.similarity, "origin": p.origin,
+                "source_words": p.source_words, "target_words": p.target_words,
+            })
+            for m, e in enumerate(p.edits):
+                ed.append({
+                    "source": pair.source, "target": pair.target, "passage": n, "edit": m,
+                    "op": e.op, "source_start": e.source_start, "source_end": e.source_end,
+                    "target_start": e.target_start, "target_end": e.target_end,
+                    "source_text": e.source_text, "target_text": e.target_text,
+                    "kind": e.kind,
+                })
+    return (
+        pa.Table.from_pylist(pr, schema=_PAIR_SCHEMA),
+        pa.Table.from_pylist(ps, schema=_PASSAGE_SCHEMA),
+        pa.Table.from_pylist(ed, schema=_EDIT_SCHEMA),
+    )

@@ -311,3 +311,120 @@ def test_self_alignment_is_one_identical_passage(rel: str) -> None:
     assert p.edits == ()
     words = tokenize(a.text, a.excluded)
     assert (p.source_start, p.source_end) == (words.starts[0], len(a.text.rstrip()))
+
+
+# -- passage boundaries and edits, exact to the word ---------------------------------------
+
+
+def _text_article(id: str, body: str) -> Article:
+    return parse_text(f"Headline of {id}\n\n{body}", id, None, "text", SETTINGS.ingest)
+
+
+def _one(passages: list[Passage]) -> Passage:
+    assert len(passages) == 1, [p.source_text for p in passages]
+    return passages[0]
+
+
+def test_a_dateline_on_one_side_stays_out_of_the_passage() -> None:
+    """A reuser's "LONDON (Reuters) - " is a credit line, not a swapped first word: the
+    passage starts at the first reused word on both sides and has no edit."""
+    sents = _sentences(_article("business/014.txt"))
+    filler = _sentences(_article("sport/050.txt"))
+    copied = f"{sents[0]} {sents[1]}"
+    source = _text_article("src", f"{copied}\n\n{filler[2]}")
+    target = _text_article("tgt", f"LONDON (Reuters) - {copied}\n\n{filler[4]}")
+    p = _one(_align(source, target))
+    assert p.source_text == copied
+    assert p.target_text == copied
+    assert p.edits == ()
+    # and the other way round: the source has the dateline
+    q = _one(_align(target, source))
+    assert (q.source_text, q.target_text, q.edits) == (copied, copied, ())
+
+
+def test_a_passage_stops_at_the_full_stop() -> None:
+    """Both next sentences start with "The": the passage still ends at "said."."""
+    source_art = _article("business/014.txt")
+    sents = _sentences(source_art)
+    k = next(
+        i
+        for i in range(len(sents) - 1)
+        if sents[i + 1].startswith("The ") and _words(sents[i]) > 12
+    )
+    other = _sentences(_article("tech/020.txt"))
+    own = next(s for s in other if not s.startswith("The ") and _words(s) > 8)
+    source = _text_article("src", f"{sents[k]}\n\n{sents[k + 1]}")
+    target = _text_article("tgt", f"{own}\n\n{sents[k]}\n\nThe {own[0].lower()}{own[1:]}")
+    p = _one(_align(source, target))
+    assert p.source_text == sents[k]
+    assert p.target_text == sents[k]
+
+
+def test_an_opening_quote_and_a_list_dash_belong_to_the_passage() -> None:
+    sents = _sentences(_article("business/030.txt"))
+    # the first sentence of a quote that runs on: its closing quote is further on
+    quoted = next(s for s in sents if s.startswith('"') and s.count('"') == 1)
+    plain = next(s for s in sents if s[0].isalpha() and _words(s) > 12)
+    filler = _sentences(_article("sport/050.txt"))
+    source = _text_article("src", f"{filler[1]}\n\n{quoted}\n\n- {plain}")
+    target = _text_article("tgt", f"- {plain}\n\n{filler[3]}\n\n{quoted}")
+    passages = _align(source, target)
+    assert sorted(p.source_text for p in passages) == sorted([quoted, f"- {plain}"])
+    assert all(p.source_text == p.target_text for p in passages)
+
+
+def test_the_tail_after_an_inserted_word_is_kept() -> None:
+    """A word inserted three words before the end leaves a tail too short to anchor:
+    the sentence is still reported whole, with the insertion as its edit."""
+    sents = _sentences(_article("business/014.txt"))
+    k = next(i for i, s in enumerate(sents) if _words(s) > 15 and s.endswith("."))
+    words = sents[k].split(" ")
+    spun = " ".join([*words[:-3], "reportedly", *words[-3:]])
+    source = _text_article("src", sents[k])
+    target = _text_article("tgt", spun)
+    p = _one(_align(source, target))
+    assert (p.source_text, p.target_text) == (sents[k], spun)
+    ((op, kind, text),) = [(e.op, e.kind, e.target_text) for e in p.edits]
+    assert (op, kind, text) == ("insert", "other", "reportedly")
+
+
+def test_swaps_across_a_sentence_end_are_typed_one_by_one() -> None:
+    """ "said. Prime Minister Tony Blair" -> "stated. Mr Blair": a synonym and a name
+    under a title, not one "other" edit across the full stop."""
+    sents = _sentences(_article("business/106.txt"))
+    k = next(i for i, s in enumerate(sents) if s.startswith("Prime Minister Tony Blair"))
+    assert sents[k - 1].endswith("said.")
+    original = f"{sents[k - 1]} {sents[k]}"
+    spun = original.replace("said. Prime Minister Tony Blair", "stated. Mr Blair")
+    p = _one(_align(_text_article("src", original), _text_article("tgt", spun)))
+    got = [(e.op, e.kind, e.source_text, e.target_text) for e in p.edits]
+    assert got == [
+        ("replace", "synonym", "said", "stated"),
+        ("replace", "alias", "Prime Minister Tony Blair", "Mr Blair"),
+    ]
+
+
+def test_numbers_written_another_way_are_typed_number() -> None:
+    """ "464,000" / "464000" and "8%" / "8 per cent" normalise (or align) equal; "three"
+    / "3" differ: all are ``number`` edits, never ``alias``."""
+    sents = _sentences(_article("business/001.txt"))
+    first = next(s for s in sents if "464,000" in s)
+    second = next(s for s in sents if "8%" in s and _words(s) > 12)
+    third = next(s for s in sents if "three months" in s)
+    original = f"{first} {second} {third}"
+    spun = (
+        original.replace("464,000", "464000")
+        .replace("8%", "8 per cent")
+        .replace("three months", "3 months")
+    )
+    p = _one(_align(_text_article("src", original), _text_article("tgt", spun)))
+    got = {(e.source_text, e.target_text): e.kind for e in p.edits}
+    assert got == {
+        ("464,000", "464000"): "number",
+        ("%", "per cent"): "number",
+        ("three", "3"): "number",
+    }
+    for e in p.edits:
+        assert p.source_text[e.source_start - p.source_start : e.source_end - p.source_start] == (
+            e.source_text
+        )

@@ -3,6 +3,7 @@ edits, body-word coverages; independent reporting is not reuse."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from wiretrace.ingest.textfile import parse_text
 from wiretrace.models import Article, ReusePair
 from wiretrace.settings import Settings
 from wiretrace.text.aliases import AliasTable
+from wiretrace.text.fingerprint import article_key
+from wiretrace.text.sentences import split_sentences
 from wiretrace.text.tokens import tokenize
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "examples" / "seeds"
@@ -147,10 +150,10 @@ def _bbc(rel: str) -> Article:
     return parse_text(text, rel, rel, "text", Settings().ingest)
 
 
-def _reuser(source: Article, id: str) -> Article:
-    """A reuser that copies the paragraph naming Tony Blair and writes 'Mr Blair'."""
+def _reuser(source: Article, id: str, swap: str = "the prime minister") -> Article:
+    """A reuser that copies the paragraph naming Tony Blair and writes ``swap`` for him."""
     (para,) = [p for p in source.text.split("\n\n") if "Tony Blair" in p]
-    swapped = para.replace("Tony Blair", "Mr Blair")
+    swapped = para.replace("Tony Blair", swap)
     text = f"Our own headline\n\nA sentence of our own to begin.\n\n{swapped}"
     return parse_text(text, id, id, "text", Settings().ingest)
 
@@ -163,19 +166,28 @@ def test_a_recurring_name_swap_is_learned_as_alias() -> None:
         ("business/106.txt", "zreuser/1"),
         ("tech/265.txt", "zreuser/2"),
     ]
-    assert detection.learned == {("mr blair", "tony blair"): 2}
+    assert detection.learned == {("the prime minister", "tony blair"): 2}
     for pair in detection.pairs:
         (edit,) = [e for p in pair.passages for e in p.edits]
         assert (edit.op, edit.kind, edit.source_text, edit.target_text) == (
             "replace",
             "alias",
             "Tony Blair",
-            "Mr Blair",
+            "the prime minister",
         )
     # one reuser alone is not evidence: the swap stays "other"
     alone = detect_collection([s1, r1], Settings())
     (edit,) = [e for p in alone.pairs[0].passages for e in p.edits]
     assert edit.kind == "other"
+    assert alone.learned == {}
+
+
+def test_a_name_under_a_title_is_an_alias_without_learning() -> None:
+    """ "Mr Blair" for "Tony Blair" is one person by the form of the name alone."""
+    s1 = _bbc("business/106.txt")
+    alone = detect_collection([s1, _reuser(s1, "zreuser/1", "Mr Blair")], Settings())
+    (edit,) = [e for p in alone.pairs[0].passages for e in p.edits]
+    assert (edit.kind, edit.source_text, edit.target_text) == ("alias", "Tony Blair", "Mr Blair")
     assert alone.learned == {}
 
 
@@ -188,3 +200,118 @@ def test_process_pool_gives_the_same_pairs(seeds: tuple[Article, Article]) -> No
     )
     assert pooled == serial
     assert len(serial) == 2
+
+
+# -- near-duplicate groups: every member meets the origin ----------------------------------
+
+
+def _copy(source: Article, id: str, body: str, when: datetime | None = None) -> Article:
+    art = parse_text(f"A headline for {id}\n\n{body}", id, id, "text", Settings().ingest)
+    return art.with_(published=when)
+
+
+def _body(article: Article) -> str:
+    return article.text.split("\n\n", 1)[1]
+
+
+def test_every_member_of_a_small_group_is_paired_with_the_origin() -> None:
+    """An origin, two verbatim reprints and a partial copy: whichever member the
+    candidate plan picks as the group's id, the origin is aligned with every copy (the
+    plan's star around another reprint would lose origin -> copy pairs)."""
+    origin = _bbc("tech/020.txt")
+    body = _body(origin)
+    sentences = [
+        origin.text[s.start : s.end] for s in split_sentences(origin.text, origin.excluded)
+    ]
+    # reprint ids whose keys are smaller than the origin's: the plan's group id is a reprint
+    names = [f"reprint/{k}" for k in range(40)]
+    small = [n for n in names if article_key(n) < article_key(origin.id)][:2]
+    copies = [_copy(origin, name, body) for name in small]
+    partial = _copy(origin, "partial", " ".join(sentences[3:6]))
+    detection = detect_collection([origin, *copies, partial], Settings())
+    members = [origin.id, *small]
+    assert set(detection.groups) == set(members)
+    assert detection.groups[origin.id] != origin.id
+    found = {frozenset((p.source, p.target)) for p in detection.pairs}
+    for m in members:
+        assert frozenset((m, "partial")) in found
+    assert {frozenset((x, y)) for x in members for y in members if x < y} <= found
+
+
+def test_a_large_group_is_a_star_around_its_earliest_member() -> None:
+    origin = _bbc("business/010.txt").with_(published=datetime(2005, 1, 3, 9, 0, tzinfo=UTC))
+    body = _body(origin)
+    reprints = [
+        _copy(origin, f"reprint/{k}", body, datetime(2005, 1, 3, 10 + k, 0, tzinfo=UTC))
+        for k in range(4)
+    ]
+    settings = Settings().with_overrides({"detect.group_all_pairs": 3})
+    detection = detect_collection([*reprints, origin], settings)
+    pairs = {frozenset((p.source, p.target)) for p in detection.pairs}
+    assert pairs == {frozenset((origin.id, r.id)) for r in reprints}
+
+
+# -- bad input -----------------------------------------------------------------------------
+
+
+def test_articles_without_words_change_nothing(seeds: tuple[Article, Article]) -> None:
+    settings = Settings()
+    empty = parse_text("A title and nothing else\n\n", "empty", None, "text", settings.ingest)
+    marks = parse_text("Only marks\n\n... --- !!! ???\n", "marks", None, "text", settings.ingest)
+    pairs = detect_reuse([empty, *seeds, marks], settings)
+    assert [(p.source, p.target) for p in pairs] == [(SRC, TGT)]
+    got = [
+        ((p.source_start, p.source_end), (p.target_start, p.target_end)) for p in pairs[0].passages
+    ]
+    assert got == EXPECTED
+    assert detect_reuse([empty, marks], settings) == []
+
+
+def test_mixed_encodings_decode_to_one_story() -> None:
+    """The same article as UTF-8, cp1252 and UTF-16 bytes: decoded, they are one
+    near-duplicate group whose pairs cover the whole body, offsets exact."""
+    text = (BBC / "business/010.txt").read_text(encoding="utf-8") + "\n\nPrice: £5, café.\n"
+    encoded = {
+        "u8": text.encode("utf-8"),
+        "cp": text.encode("cp1252"),
+        "u16": text.encode("utf-16"),
+    }
+    arts = []
+    for name, data in encoded.items():
+        decoded, _ = decode_bytes(data, name)
+        assert decoded == text
+        arts.append(parse_text(decoded, name, name, "text", Settings().ingest))
+    detection = detect_collection(arts, Settings())
+    assert set(detection.groups) == {"u8", "cp", "u16"}
+    assert len(detection.pairs) == 3
+    body_start = text.index("\n\n") + 2
+    for pair in detection.pairs:
+        (p,) = pair.passages
+        assert (p.source_start, p.target_start) == (body_start, body_start)
+        assert p.source_text == p.target_text == text[body_start : p.source_end]
+        assert p.source_text.endswith("café.")
+        assert p.edits == ()
+
+
+def test_boilerplate_shared_by_every_article_is_not_reuse() -> None:
+    """A site notice under every article of a collection is boilerplate, not reuse; a
+    real reprint among them is still found, without the notice in its passage."""
+    notice = (
+        "This article is published under our standard terms and may be freely shared by "
+        "any reader who keeps this notice and the link to the original site intact."
+    )
+    rels = ["business/010.txt", "sport/050.txt", "tech/020.txt", "entertainment/030.txt"]
+    rels += ["business/040.txt", "tech/100.txt"]
+    arts = [_bbc(r) for r in rels]
+    with_notice = [
+        parse_text(f"{a.text.rstrip()}\n\n{notice}\n", a.id, a.id, "text", Settings().ingest)
+        for a in arts
+    ]
+    assert detect_reuse(with_notice, Settings()) == []
+    reprint = _copy(arts[0], "reprint", _body(with_notice[0]))
+    (pair,) = detect_reuse([*with_notice, reprint], Settings())
+    assert {pair.source, pair.target} == {arts[0].id, "reprint"}
+    (p,) = pair.passages
+    assert notice not in p.source_text
+    # a collection too small to tell boilerplate from reuse reports the shared notice
+    assert len(detect_reuse(with_notice[:3], Settings())) == 3

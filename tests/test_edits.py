@@ -8,7 +8,9 @@ from wiretrace.detect.edits import (
     apply_learned_aliases,
     classify,
     learn_aliases,
+    name_variant,
     parse_number,
+    retype_edits,
     swap_key,
 )
 from wiretrace.detect.synonyms import are_synonyms, load_synonyms
@@ -54,6 +56,19 @@ def test_parse_number(phrase: str, value: float | None) -> None:
         ("Russia", "Russian Federation", "alias"),
         ("100", "one hundred", "number"),
         ("100", "99", "number"),
+        ("1,000", "1000", "number"),
+        ("5", "five", "number"),
+        ("%", "per cent", "number"),
+        ("BBC", "British Broadcasting Corporation", "alias"),
+        ("BBC Sport", "British Broadcasting Corporation Sport", "alias"),
+        ("Tony Blair", "Mr Blair", "alias"),
+        ("Prime Minister Tony Blair", "Mr Blair", "alias"),
+        ("Manchester United's", "Man Utd's", "alias"),
+        ("the Labour Party", "Labour", "alias"),
+        ("Federal Reserve", "Fed", "alias"),
+        ("Liberal Democrats", "Lib Dems", "alias"),
+        ("Conservatives", "Tories", "other"),
+        ("Gordon Brown", "the chancellor", "other"),
         ("said", "stated", "synonym"),
         ("buys", "purchases", "synonym"),
         ("bought", "purchased", "synonym"),
@@ -122,3 +137,70 @@ def test_learn_aliases_needs_recurrence_and_names() -> None:
     # direction does not matter: a reuser writing the long form is the same swap
     assert swap_key("Mr Blair", "Tony Blair") == swap_key("Tony Blair", "Mr Blair")
     assert classify("Mr Blair", "Tony Blair", None, learned) == "alias"
+
+
+@pytest.mark.parametrize(
+    ("x", "y"),
+    [
+        ("John Smith", "Mary Smith"),  # two people: no title says it is one
+        ("Labour", "Labor"),  # a spelling, not a clipped name
+        ("The", "A"),
+        ("He", "She"),
+        ("Shares", "Stocks"),
+        ("said", "stated"),
+        ("US", "UK"),
+    ],
+)
+def test_name_variant_rejects_different_names(x: str, y: str) -> None:
+    assert not name_variant(x, y)
+    assert not name_variant(y, x)
+
+
+def test_learned_swaps_ignore_possessives_and_shared_words() -> None:
+    """ "Gordon Brown's" -> "the chancellor's" and "Gordon Brown" -> "the chancellor" are
+    one swap; "the chancellor" is a description, learnable against a name."""
+    assert swap_key("Gordon Brown's", "the chancellor's") == ("gordon brown", "the chancellor")
+    assert swap_key("Gordon Brown", "the chancellor") == ("gordon brown", "the chancellor")
+    pairs = [
+        _pair("a", "b", [("Gordon Brown's", "the chancellor's", "other")]),
+        _pair("c", "d", [("Gordon Brown", "The chancellor", "other")]),
+        _pair("e", "f", [("the figures", "the data", "other")]),
+        _pair("g", "h", [("the figures", "the data", "other")]),
+        # a day changed in two reprints is a changed fact, not a name
+        _pair("i", "j", [("Monday", "Tuesday", "other")]),
+        _pair("k", "l", [("Monday", "Tuesday", "other")]),
+    ]
+    assert learn_aliases(pairs, min_pairs=2) == {("gordon brown", "the chancellor"): 2}
+
+
+def test_a_swap_glued_to_an_inserted_word_is_split() -> None:
+    """The word alignment gives "Manchester United" -> "Man Utd indeed" as one replace;
+    the name swap is split from the inserted word, with exact offsets."""
+    source, target = "Manchester United", "Man Utd indeed"
+    edit = Edit("replace", 10, 10 + len(source), 20, 20 + len(target), source, target, "other")
+    swap, gap = retype_edits([edit], {})
+    assert (swap.op, swap.kind, swap.source_text, swap.target_text) == (
+        "replace",
+        "alias",
+        "Manchester United",
+        "Man Utd",
+    )
+    assert (swap.target_start, swap.target_end) == (20, 27)
+    assert (gap.op, gap.kind, gap.target_text, gap.target_start, gap.target_end) == (
+        "insert",
+        "other",
+        "indeed",
+        28,
+        34,
+    )
+    assert gap.source_start == gap.source_end == 10 + len(source)
+    # a learned swap splits the same way
+    learned = {swap_key("Conservatives", "Tories"): 2}
+    tory = Edit("replace", 0, 13, 0, 12, "Conservatives", "also Tories", "other")
+    gap, swap = retype_edits([tory], learned)
+    assert (gap.op, gap.target_text, swap.kind, swap.target_text) == (
+        "insert",
+        "also",
+        "alias",
+        "Tories",
+    )

@@ -14,6 +14,9 @@ import bisect
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pyarrow as pa
 
 from wiretrace.detect.align import align_pair
 from wiretrace.detect.candidates import Candidates, candidate_plan
@@ -27,7 +30,7 @@ from wiretrace.errors import WiretraceError
 from wiretrace.models import Article, Passage, ReusePair
 from wiretrace.progress import Progress
 from wiretrace.settings import Settings
-from wiretrace.text.tokens import tokenize
+from wiretrace.text.tokens import TokenSeq, tokenize
 
 __all__ = [
     "Detection",
@@ -35,8 +38,11 @@ __all__ = [
     "body_coverage",
     "detect_collection",
     "detect_reuse",
+    "group_pairs",
+    "mask_tokens",
     "prepare",
     "provisional_order",
+    "shared_boilerplate",
 ]
 
 log = logging.getLogger(__name__)
@@ -121,6 +127,111 @@ def _keys(articles: Sequence[Article]) -> dict[int, str]:
     return keys
 
 
+def shared_boilerplate(
+    postings: pa.Table,
+    story_of: Mapping[int, int],
+    settings: Settings,
+    ngram_of: Mapping[int, int] | None = None,
+) -> dict[int, list[tuple[int, int]]]:
+    """Token ranges (article key -> [(first, end)], end exclusive) of shared
+    boilerplate: n-grams whose fingerprint is in at least ``detect.boilerplate_share``
+    of the collection's stories and in ``detect.boilerplate_min_stories`` or more.
+
+    ``postings`` has columns ``article``, ``hash``, ``pos`` (``text.fingerprint``);
+    ``story_of`` maps an article key to its near-duplicate group's key (articles not in
+    it are stories of their own), so a story reprinted N times is one story and never
+    boilerplate of its own reprints; ``ngram_of`` gives an article's n-gram size
+    (``text.ngram`` when absent). Engines mask these ranges (:func:`mask_tokens`)
+    before aligning, so a site notice under every article is never a passage.
+    """
+    import numpy as np
+
+    ds = settings.detect
+    if postings.num_rows == 0:
+        return {}
+    arts = postings.column("article").to_numpy()
+    hashes = postings.column("hash").to_numpy()
+    story = np.fromiter((story_of.get(int(a), int(a)) for a in arts), np.int64, len(arts))
+    stories = len(np.unique(story))
+    need = max(ds.boilerplate_min_stories, int(np.ceil(ds.boilerplate_share * stories)))
+    if stories < need or need < 1:
+        return {}
+    pairs = np.unique(np.stack([hashes, story]), axis=1)
+    found, counts = np.unique(pairs[0], return_counts=True)
+    common = found[counts >= need]
+    if not len(common):
+        return {}
+    rows = np.isin(hashes, common)
+    sizes = ngram_of or {}
+    out: dict[int, list[tuple[int, int]]] = {}
+    positions = postings.column("pos").to_numpy()
+    for key, pos in zip(arts[rows].tolist(), positions[rows].tolist(), strict=True):
+        n = sizes.get(key, settings.text.ngram)
+        out.setdefault(int(key), []).append((int(pos), int(pos) + n))
+    log.info("detect: shared boilerplate in %d articles", len(out))
+    return out
+
+
+def mask_tokens(seq: TokenSeq, ranges: Iterable[tuple[int, int]], key: int) -> TokenSeq:
+    """``seq`` whose tokens inside ``ranges`` match nothing: each gets a norm of its own
+    (made from the article ``key`` and its index), so no anchor or equal run uses it.
+    Offsets and word counts are kept."""
+    norms = list(seq.norms)
+    for lo, hi in ranges:
+        for i in range(max(lo, 0), min(hi, len(norms))):
+            norms[i] = f"\x00{key}:{i}"
+    return TokenSeq(list(seq.starts), list(seq.ends), norms, list(seq.words))
+
+
+def _earliest(article: Article) -> tuple[bool, datetime, str]:
+    """Sort key: dated articles first, earliest first (a time without zone read as
+    UTC), then by id."""
+    when = article.published
+    if when is None:
+        return (True, datetime.min.replace(tzinfo=UTC), article.id)
+    return (False, when if when.tzinfo else when.replace(tzinfo=UTC), article.id)
+
+
+def group_pairs(
+    members: Mapping[str, Sequence[str]], by_id: Mapping[str, Article], limit: int
+) -> tuple[set[frozenset[str]], set[frozenset[str]]]:
+    """(pairs to add, pairs to drop) for near-duplicate groups given as group id ->
+    member ids (the group id is a member: the one a candidate plan pairs the others
+    with).
+
+    The plan pairs each member with the group's id, an arbitrary member; but the group's
+    origin is what provenance must find, and a reprint paired only with another reprint
+    loses its pair with the origin. A group of at most ``limit`` articles is aligned pair
+    by pair (provenance then keeps origin -> member and drops sibling pairs); a larger
+    one as a star around its earliest dated member, the likeliest origin (around the
+    plan's choice when no member is dated).
+    """
+    add: set[frozenset[str]] = set()
+    drop: set[frozenset[str]] = set()
+    for group_id, ids in members.items():
+        if len(ids) <= limit:
+            add |= {frozenset((x, y)) for x in ids for y in ids if x < y}
+            continue
+        hub = min(ids, key=lambda i: _earliest(by_id[i]))
+        if hub != group_id and by_id[hub].published is not None:
+            drop |= {frozenset((group_id, m)) for m in ids if m not in (group_id, hub)}
+            add |= {frozenset((hub, m)) for m in ids if m != hub}
+    return add, drop
+
+
+def _group_pairs(
+    groups: pa.Table, by_id: Mapping[str, Article], limit: int
+) -> tuple[set[frozenset[str]], set[frozenset[str]]]:
+    """:func:`group_pairs` for a candidate plan's ``groups`` table (columns ``id`` and
+    ``group_id``)."""
+    members: dict[str, list[str]] = {}
+    for art_id, group_id in zip(
+        groups.column("id").to_pylist(), groups.column("group_id").to_pylist(), strict=True
+    ):
+        members.setdefault(group_id, []).append(art_id)
+    return group_pairs(members, by_id, limit)
+
+
 def detect_collection(
     articles: Iterable[Article],
     settings: Settings,
@@ -131,7 +242,7 @@ def detect_collection(
     near-duplicate groups (article id -> group id, the id of the group's smallest key)
     and the aliases learned from the collection."""
     from wiretrace.engines.local import Prepared, align_many
-    from wiretrace.text.fingerprint import postings_table
+    from wiretrace.text.fingerprint import ngram_size, postings_table
 
     by_id: dict[str, Article] = {}
     for art in articles:
@@ -151,13 +262,28 @@ def detect_collection(
         prepared[art_id] = prep
     postings = postings_table([key_of[i] for i in ids], [prepared[i].seq for i in ids], settings)
     cands: Candidates = candidate_plan(postings, settings, keys)
-    todo: list[tuple[str, str]] = []
-    for a_key, b_key in zip(
-        cands.pairs.column("a").to_pylist(), cands.pairs.column("b").to_pylist(), strict=True
-    ):
-        src, tgt = provisional_order(by_id[keys[a_key]], by_id[keys[b_key]])
-        todo.append((src.id, tgt.id))
-    todo.sort()
+    groups = cands.groups
+    story_of = dict(
+        zip(groups.column("article").to_pylist(), groups.column("group").to_pylist(), strict=True)
+    )
+    ngram_of = {key_of[i]: ngram_size(prepared[i].seq, settings) for i in ids}
+    for key, ranges in shared_boilerplate(postings, story_of, settings, ngram_of).items():
+        prep = prepared[keys[key]]
+        masked = mask_tokens(prep.seq, ranges, key)
+        prepared[keys[key]] = Prepared(prep.text, masked, prep.sentences)
+    wanted = {
+        frozenset((keys[a_key], keys[b_key]))
+        for a_key, b_key in zip(
+            cands.pairs.column("a").to_pylist(), cands.pairs.column("b").to_pylist(), strict=True
+        )
+    }
+    add, drop = _group_pairs(groups, by_id, settings.detect.group_all_pairs)
+    todo = sorted(
+        (src.id, tgt.id)
+        for src, tgt in (
+            provisional_order(*(by_id[i] for i in sorted(pair))) for pair in (wanted - drop) | add
+        )
+    )
     if progress is not None:
         progress.begin("align", total=len(todo))
     last = [0]

@@ -9,10 +9,15 @@ and as one ``articles.jsonl`` (id, title, text).
 
 Each run ingests into a fresh store file and times the whole ``Collection.ingest`` call
 (discovery, reading, parsing, metadata, language, word counts, the DuckDB writes),
-then a second ingest of the same input (everything unchanged: the re-run cost).
+then a second ingest of the same input (everything unchanged: the re-run cost, where
+unchanged files are skipped on their recorded size, time and digest).
 
-Prints articles/s per run and the peak resident memory of this process and of its
-worker processes (``resource.getrusage``, in MB).
+Prints articles/s per run (wall clock); the CPU seconds of this process (the one that
+writes the store) and of the worker processes (which parse), and from them the CPU
+cost per article and the rate the run would have on two otherwise idle cores
+(``2 / cost``, an upper bound: it assumes both cores kept busy); the load average before
+the run (wall-clock figures mean little on a shared, busy machine); and the peak
+resident memory of this process and of its workers (``resource.getrusage``, in MB).
 
 Run: ``python bench/bench_ingest.py [--articles 20000] [--workers 0]``.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import tempfile
 import time
@@ -67,20 +73,39 @@ def _peak_mb() -> tuple[float, float]:
     return own, children
 
 
+def _children_cpu() -> float:
+    """CPU seconds of finished child processes. Pool workers are children of the
+    multiprocessing fork server, which reaps them; stopping the server (it restarts on
+    demand) brings their time into this process's account."""
+    import multiprocessing.forkserver
+
+    multiprocessing.forkserver._forkserver._stop()  # bench only: a private method
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench(label: str, source: Path, db: Path, workers: int) -> None:
     settings = load_settings({"ingest.workers": workers})
     for attempt in ("first", "again"):
+        load = os.getloadavg()[0]
         with open_collection(db, settings) as coll:
+            children = _children_cpu()
             start = time.perf_counter()
+            cpu = time.process_time()
             summary = coll.ingest([source])
             seconds = time.perf_counter() - start
+            cpu = time.process_time() - cpu
+            worker_cpu = _children_cpu() - children
         n = summary.articles
-        own, children = _peak_mb()
+        cost = (cpu + worker_cpu) / max(n, 1)
+        own, peak_children = _peak_mb()
         print(
             f"{label:6s} {attempt:5s} {n:7,d} articles {seconds:7.2f} s "
-            f"{n / seconds:8,.0f} articles/s  added {summary.articles_added:,} "
-            f"unchanged {summary.unchanged:,} errors {len(summary.errors)}  "
-            f"peak RSS {own:,.0f} MB (workers {children:,.0f} MB)"
+            f"{n / seconds:8,.0f} articles/s | CPU: main {cpu:.2f} s, workers "
+            f"{worker_cpu:.2f} s, {cost * 1e6:,.0f} us/article -> {2 / cost:,.0f}/s on 2 idle "
+            f"cores | load {load:.1f} | added {summary.articles_added:,} unchanged "
+            f"{summary.unchanged:,} errors {len(summary.errors)} | peak RSS {own:,.0f} MB "
+            f"(workers {peak_children:,.0f} MB)"
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -186,3 +187,38 @@ def test_not_parquet_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as info:
         _read(path, "parquet")
     assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_tsv_like_csv_with_tabs(tmp_path: Path, gz: bool) -> None:
+    from wiretrace.ingest import kind_of
+
+    rows = _bbc(3)
+    path = tmp_path / ("stories.tsv.gz" if gz else "stories.tsv")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(["id", "title", "text", "outlet"])
+    # A plain one-line text, a text with a tab and paragraphs (quoted, as CSV quotes),
+    # and a row with a stray extra field.
+    writer.writerow([rows[0][0], rows[0][1], rows[0][2].replace("\n", " "), "BBC Sport"])
+    writer.writerow([rows[1][0], rows[1][1], rows[1][2] + "\tEnd.", "BBC Sport"])
+    writer.writerow([rows[2][0], rows[2][1], rows[2][2].replace("\n", " "), "BBC", "extra"])
+    data = buffer.getvalue().encode("utf-8")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    assert kind_of(path) == "tsv"
+    results = _read(path, "tsv")
+    articles = [r for r in results if isinstance(r, Article)]
+    assert [a.id for a in articles] == [rows[0][0], rows[1][0]]
+    assert articles[0].title == rows[0][1] and articles[0].outlet == "BBC Sport"
+    assert articles[1].text == rows[1][2] + "\tEnd." and articles[1].kind == "tsv"
+    (issue,) = [r for r in results if isinstance(r, IngestIssue)]
+    assert issue.severity == "error" and issue.input.startswith(f"{path}:line ")
+    assert "5 fields where the header has 4" in issue.reason
+
+
+def test_tsv_without_text_column_names_the_kind(tmp_path: Path) -> None:
+    path = tmp_path / "wrong.tsv"
+    path.write_text("id\tbody\n1\thello\n", encoding="utf-8")
+    with pytest.raises(IngestError) as info:
+        _read(path, "tsv")
+    assert "no text column 'text'" in info.value.reason and "body" in info.value.reason

@@ -4,7 +4,7 @@ language, on the seeds, the demo collection, BBC News and WikiRef220."""
 from __future__ import annotations
 
 import codecs
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -299,6 +299,7 @@ def test_decode_bytes() -> None:
         ("2019-03-24T20:22:00Z", datetime(2019, 3, 24, 20, 22, tzinfo=UTC)),
         ("Sun, 24 Mar 2019 20:22:00 +0000", datetime(2019, 3, 24, 20, 22, tzinfo=UTC)),
         ("24 March 2019", datetime(2019, 3, 24)),
+        ("13 Feb 2005 16:45 -0500", datetime(2005, 2, 13, 21, 45, tzinfo=UTC)),
         ("Wednesday 5th March, 2014", datetime(2014, 3, 5)),
         (
             "Published: March 24, 2019 at 8:22 PM EDT",
@@ -315,6 +316,40 @@ def test_parse_date(value: str, expected: datetime | None) -> None:
     assert got == expected
     if got is not None and expected is not None:
         assert (got.tzinfo is None) == (expected.tzinfo is None)
+
+
+EST = timezone(timedelta(hours=-5))
+
+
+@pytest.mark.parametrize(
+    ("header", "byline", "published"),
+    [
+        # The seeds' header style with a numeric offset: the offset is part of the date,
+        # not of the byline.
+        ("By John Smith | 13 Feb 2005 16:45 -0500", "John Smith",
+         datetime(2005, 2, 13, 16, 45, tzinfo=EST)),
+        ("by Jane Doe - Sunday, 13 Feb 2005, 4:45pm -05:00", "Jane Doe",
+         datetime(2005, 2, 13, 16, 45, tzinfo=EST)),
+        ("By Ana Ruiz | 13 Feb 2005 21:45 GMT+0000", "Ana Ruiz",
+         datetime(2005, 2, 13, 21, 45, tzinfo=UTC)),
+        ("Posted 13 February 2005 16:45 -0500 (EST)", None,
+         datetime(2005, 2, 13, 16, 45, tzinfo=EST)),
+        ("By John Smith | 13 Feb 2005 16:45", "John Smith", datetime(2005, 2, 13, 16, 45)),
+    ],
+)
+def test_header_date_keeps_its_offset_out_of_the_byline(
+    header: str, byline: str | None, published: datetime
+) -> None:
+    text = f"Harbour cranes return to work\n{header}\n\nThe harbour cranes returned to work.\n"
+    a = parse_text(text, "x", None, "text", IngestSettings())
+    assert a.byline == byline
+    assert a.published == published
+    assert (a.published is not None and a.published.tzinfo is None) == (
+        published.tzinfo is None
+    )
+    # The whole header line is metadata; the body is untouched.
+    assert _spans(a)["header"] == [header]
+    assert word_count(a.text, a.excluded) == 6
 
 
 def test_parse_date_default_timezone() -> None:

@@ -17,15 +17,27 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from wiretrace.errors import IngestError
 from wiretrace.ingest.base import Record, SourceInput
+from wiretrace.ingest.filestate import (
+    FileState,
+    FileStateSink,
+    InputLog,
+    Stat,
+    is_unchanged,
+    load_states,
+    reader_fingerprint,
+    refreshed_row,
+    replayed_issues,
+    stable_digest,
+    state_key,
+    state_row,
+)
+from wiretrace.ingest.work import Output, finish_record
 from wiretrace.models import Article, IngestIssue
 from wiretrace.progress import NullProgress, Progress
 from wiretrace.settings import IngestSettings, Settings
@@ -50,6 +62,7 @@ _EXTENSIONS: tuple[tuple[str, str], ...] = (
     (".jsonl.gz", "jsonl"),
     (".ndjson.gz", "jsonl"),
     (".csv.gz", "csv"),
+    (".tsv.gz", "tsv"),
     (".txt", "text"),
     (".text", "text"),
     (".md", "markdown"),
@@ -66,6 +79,7 @@ _EXTENSIONS: tuple[tuple[str, str], ...] = (
     (".ndjson", "jsonl"),
     (".json", "jsonl"),
     (".csv", "csv"),
+    (".tsv", "tsv"),
     (".parquet", "parquet"),
 )
 
@@ -131,20 +145,23 @@ def kind_of(path: Path) -> str:
     return kind
 
 
-def _file_input(path: Path, id: str) -> SourceInput:
-    return SourceInput(id=id, kind=kind_of(path), display=str(path), path=path)
-
-
 def _is_own_file(name: str) -> bool:
     return name.lower().endswith(_OWN_FILES)
 
 
-def _walk(folder: Path) -> Iterator[Path | IngestIssue]:
-    """Files under ``folder``, recursively, in sorted order; hidden names skipped.
+#: A file's identity: (device, inode), or its absolute path when it cannot be stated.
+_Identity = tuple[int, int] | str
 
-    Symbolic links to files are followed; links to folders are not (no cycles).
+
+def _walk(folder: Path, prefix: str = "") -> Iterator[tuple[Path, str, _Identity] | IngestIssue]:
+    """Files under ``folder``, recursively, in sorted order; hidden names skipped: each
+    with its path relative to the folder first given ("/" separators) and identity.
+
+    Symbolic links to files are followed; links to folders are not (no cycles). The
+    identity of a plain file comes from the directory listing (no ``stat`` per file).
     """
     try:
+        device = folder.stat().st_dev
         entries = sorted(os.scandir(folder), key=lambda e: e.name)
     except OSError as exc:
         yield IngestIssue(str(folder), f"cannot read folder: {exc.strerror or exc}")
@@ -154,11 +171,26 @@ def _walk(folder: Path) -> Iterator[Path | IngestIssue]:
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(entry.path))
+                yield from _walk(Path(entry.path), f"{prefix}{entry.name}/")
             elif entry.is_file() and not _is_own_file(entry.name):
-                yield Path(entry.path)
+                if entry.is_symlink():
+                    st = entry.stat()
+                    same: _Identity = (st.st_dev, st.st_ino)
+                else:
+                    same = (device, entry.inode())
+                yield Path(entry.path), prefix + entry.name, same
         except OSError as exc:
             yield IngestIssue(entry.path, f"cannot read: {exc.strerror or exc}")
+
+
+def _file_identity(path: Path) -> _Identity:
+    """What makes two paths the same file: device and inode (one ``stat``, where
+    resolving every link of the path costs one per component)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return str(path.absolute())
+    return (st.st_dev, st.st_ino)
 
 
 def discover(
@@ -172,7 +204,7 @@ def discover(
     ``settings`` is accepted for symmetry with the readers (unused so far).
     """
     seen_ids: dict[str, str] = {}
-    seen_files: set[Path] = set()
+    seen_files: set[_Identity] = set()
     for raw in paths:
         text = str(raw)
         if text.startswith(("http://", "https://")):
@@ -183,10 +215,9 @@ def discover(
             continue
         path = Path(text)
         if path.is_dir():
-            candidates: Iterable[Path | IngestIssue] = _walk(path)
-            base: Path | None = path
+            candidates: Iterable[tuple[Path, str, _Identity] | IngestIssue] = _walk(path)
         elif path.exists():
-            candidates, base = [path], None
+            candidates = [(path, path.name, _file_identity(path))]
         else:
             yield IngestIssue(text, "no such file or directory")
             continue
@@ -194,31 +225,32 @@ def discover(
             if isinstance(item, IngestIssue):
                 yield item
                 continue
-            try:
-                real = item.resolve()
-            except OSError:
-                real = item.absolute()
-            if real in seen_files:
+            file, rel, same = item
+            if same in seen_files:
                 continue
-            seen_files.add(real)
-            rel = item.relative_to(base).as_posix() if base is not None else item.name
-            stem, _ = _split_extension(rel)
+            seen_files.add(same)
+            stem, kind = _split_extension(rel)
+            display = str(file)
             if stem in seen_ids:
                 yield IngestIssue(
-                    str(item),
+                    display,
                     f"id {stem!r} is already used by {seen_ids[stem]}; skipped "
                     "(give their common parent folder to keep both)",
                 )
                 continue
-            seen_ids[stem] = str(item)
-            yield _file_input(item, stem)
+            seen_ids[stem] = display
+            if kind is None or kind == "xml":
+                kind = kind_of(file)
+            yield SourceInput(id=stem, kind=kind, display=display, path=file)
 
 
 # -- the driver ------------------------------------------------------------------------
 
 
 class ArticleSink(Protocol):
-    """Where the driver writes: :class:`wiretrace.store.Store` satisfies it."""
+    """Where the driver writes: :class:`wiretrace.store.Store` satisfies it. A sink
+    that also has ``file_states``/``put_file_states`` (see
+    :class:`wiretrace.ingest.filestate.FileStateSink`) lets unchanged files be skipped."""
 
     def put_articles(
         self, articles: Sequence[Article], words: Sequence[int] | None = None
@@ -235,7 +267,9 @@ class IngestSummary:
     ``refreshed``: unchanged content read differently (e.g. by a newer reader) and
     rewritten in place (counted in ``unchanged`` too);
     ``skipped``: empty or duplicate articles left out; ``errors`` fail the run,
-    ``warnings`` do not. Issues are in input order.
+    ``warnings`` do not. Issues are in input order. ``files_unchanged``: files skipped
+    without reading because they have not changed since they were ingested (their
+    articles count as ``unchanged``, their warnings are repeated).
     """
 
     files: int = 0
@@ -247,6 +281,7 @@ class IngestSummary:
     errors: list[IngestIssue] = field(default_factory=list)
     warnings: list[IngestIssue] = field(default_factory=list)
     versions: list[tuple[str, int]] = field(default_factory=list)
+    files_unchanged: int = 0
 
     @property
     def articles(self) -> int:
@@ -264,6 +299,7 @@ class IngestSummary:
     def to_json(self) -> dict[str, object]:
         return {
             "files": self.files,
+            "files_unchanged": self.files_unchanged,
             "articles": self.articles,
             "added": self.articles_added,
             "updated": [{"id": i, "version": v} for i, v in self.versions],
@@ -275,65 +311,63 @@ class IngestSummary:
         }
 
 
-def _reader_for(kind: str) -> Callable[[SourceInput, IngestSettings], Iterator[Record]]:
-    """The reader of a kind, imported lazily so that one missing module only fails its
-    own kind. Raises ``IngestError`` via the caller when there is none."""
-    if kind in ("text", "markdown"):
-        from wiretrace.ingest.textfile import read_text
+def _read_one(src: SourceInput, settings: IngestSettings) -> Iterator[Record]:
+    """Every record of one input (see :func:`wiretrace.ingest.work.read_one`)."""
+    from wiretrace.ingest.work import read_one
 
-        return read_text
-    if kind == "html":
-        from wiretrace.ingest.html import read_html
-
-        return read_html
-    if kind == "warc":
-        from wiretrace.ingest.warc import read_warc
-
-        return read_warc
-    if kind == "feed":
-        from wiretrace.ingest.feeds import read_feed
-
-        return read_feed
-    if kind in ("jsonl", "csv", "parquet"):
-        from wiretrace.ingest.tables import read_table
-
-        return read_table
-    raise LookupError(kind)
+    return read_one(src, settings)
 
 
 class _Batcher:
-    """Collects kept articles and writes them to the sink in batches."""
+    """Collects kept articles, writes them to the sink in batches, and records the
+    state of each finished file once its articles are committed."""
 
     def __init__(
-        self, sink: ArticleSink, summary: IngestSummary, batch_size: int, batch_bytes: int
+        self,
+        sink: ArticleSink,
+        summary: IngestSummary,
+        batch_size: int,
+        batch_bytes: int,
+        states: _States | None,
     ) -> None:
         self.sink = sink
         self.summary = summary
         self.batch_size = batch_size
         self.batch_bytes = batch_bytes
+        self.states = states
         self.articles: list[Article] = []
         self.words: list[int] = []
+        self.hashes: list[str] = []
         self.chars = 0
         self.seen: dict[str, str] = {}
+        self.finished: list[InputLog] = []
 
-    def take(self, record: Record, display: str, words: int | None = None) -> int:
-        """Handle one reader output (``words``: its body word count when known);
-        returns 1 when an article was kept, else 0."""
+    def take(self, output: Output, display: str, log: InputLog) -> int:
+        """Handle one reader output (with its word count and content hash when the
+        worker computed them); returns 1 when an article was kept, else 0."""
+        record, words, content_hash = output
         summary = self.summary
         if isinstance(record, IngestIssue):
             summary.add_issue(record)
+            log.add_issue(record)
             return 0
         where = record.source or display
         for warning in record.warnings:
-            summary.add_issue(IngestIssue(where, warning, "warning"))
+            issue = IngestIssue(where, warning, "warning")
+            summary.add_issue(issue)
+            log.add_issue(issue)
         if words is None:
             words = word_count(record.text, record.excluded)
         if words == 0:
             summary.skipped += 1
-            summary.add_issue(IngestIssue(where, "empty article skipped", "warning"))
+            log.skipped += 1
+            issue = IngestIssue(where, "empty article skipped", "warning")
+            summary.add_issue(issue)
+            log.add_issue(issue)
             return 0
         if record.id in self.seen:
             summary.skipped += 1
+            log.clean = False  # depends on another input: read this one every time
             summary.add_issue(
                 IngestIssue(
                     where,
@@ -343,159 +377,125 @@ class _Batcher:
             )
             return 0
         self.seen[record.id] = where
+        content_hash = content_hash or record.content_hash
         self.articles.append(record)
         self.words.append(words)
+        self.hashes.append(content_hash)
+        log.kept.append((record.id, content_hash))
         self.chars += len(record.text)
         if len(self.articles) >= self.batch_size or self.chars >= self.batch_bytes:
             self.flush()
         return 1
 
+    def finish(self, log: InputLog) -> None:
+        """``log``'s input gave all its records (its state is written after the batch
+        holding its last article is committed)."""
+        if self.states is not None:
+            self.finished.append(log)
+
     def flush(self) -> None:
-        if not self.articles:
-            return
-        result = self.sink.put_articles(self.articles, self.words)
-        self.summary.articles_added += len(result.added)
-        self.summary.updated += len(result.updated)
-        self.summary.versions.extend(result.updated)
-        self.summary.unchanged += result.unchanged + len(result.refreshed)
-        self.summary.refreshed += len(result.refreshed)
-        self.articles, self.words, self.chars = [], [], 0
+        if self.articles:
+            result = _put(self.sink, self.articles, self.words, self.hashes)
+            summary = self.summary
+            summary.articles_added += len(result.added)
+            summary.updated += len(result.updated)
+            summary.versions.extend(result.updated)
+            summary.unchanged += result.unchanged + len(result.refreshed)
+            summary.refreshed += len(result.refreshed)
+            self.articles, self.words, self.hashes, self.chars = [], [], [], 0
+        if self.finished and self.states is not None:
+            self.states.record(self.finished)
+            self.finished = []
 
 
-def _size(src: SourceInput) -> int:
-    if src.path is None:
-        return 0
+def _put(sink: ArticleSink, articles: list[Article], words: list[int], hashes: list[str]) -> Any:
+    """``sink.put_articles``, passing the content hashes along when it takes them."""
     try:
-        return src.path.stat().st_size
-    except OSError:
-        return 0
+        return sink.put_articles(articles, words, content_hashes=hashes)  # type: ignore[call-arg]
+    except TypeError as exc:
+        if "content_hashes" not in str(exc):
+            raise
+        return sink.put_articles(articles, words)
 
 
-def _read_one(src: SourceInput, settings: IngestSettings) -> Iterator[Record]:
-    """Every record of one input; a failure of the whole input becomes one issue."""
-    try:
-        reader = (
-            _url_reader() if src.url and src.path is None else _reader_for(src.kind)
-        )
-    except (ImportError, LookupError):
-        yield IngestIssue(src.display, f"no reader for {src.kind} input")
-        return
-    try:
-        yield from reader(src, settings)
-    except IngestError as exc:
-        yield IngestIssue(exc.input, exc.reason)
-    except MemoryError:
-        yield IngestIssue(src.display, "out of memory while reading")
-    except Exception as exc:
-        log.exception("reading %s failed", src.display)
-        yield IngestIssue(src.display, f"internal error while reading: {type(exc).__name__}: {exc}")
+class _States:
+    """File states for one ingest: which inputs may be skipped, and recording."""
+
+    def __init__(self, sink: FileStateSink, settings: IngestSettings) -> None:
+        self.sink = sink
+        self.reader = reader_fingerprint(settings)
+        self.keys: dict[int, str] = {}
+
+    def skip_unchanged(
+        self, inputs: list[SourceInput], stats: list[Stat | None]
+    ) -> dict[int, FileState]:
+        """Indices of ``inputs`` that have not changed since they were ingested, with
+        their recorded states (the stored mtime is refreshed where only it changed)."""
+        for i, src in enumerate(inputs):
+            key = state_key(src)
+            if key is not None and stats[i] is not None:
+                self.keys[i] = key
+        if not self.keys:
+            return {}
+        states = load_states(self.sink, list(self.keys.values()), self.reader)
+        skip: dict[int, FileState] = {}
+        touched: list[dict[str, Any]] = []
+        for i, key in self.keys.items():
+            state = states.get(key)
+            stat = stats[i]
+            if state is None or stat is None or not is_unchanged(inputs[i], stat, state):
+                continue
+            skip[i] = state
+            if stat.mtime_ns != state.mtime_ns:  # same bytes: record the time seen now
+                touched.append(refreshed_row(key, stat, state, self.reader))
+        if touched:
+            self.sink.put_file_states(touched)
+        return skip
+
+    def record(self, logs: list[InputLog]) -> None:
+        rows = []
+        for log in logs:
+            key = state_key(log.src)
+            row = state_row(key, log, self.reader) if key is not None else None
+            if row is not None:
+                rows.append(row)
+        if rows:
+            self.sink.put_file_states(rows)
 
 
-#: Inputs read one per task in worker processes: their readers are plain functions of
-#: one file. WARC (which has its own pool), local HTML (parsed by ``read_html_many``)
-#: and URLs (fetched politely one at a time) stay in this process.
-_POOLED_KINDS = frozenset({"text", "markdown", "feed", "jsonl", "csv", "parquet"})
-#: Fewer pooled inputs than this are read here: starting processes would cost more.
-_MIN_POOLED = 64
-_CHUNK = 32
+def _replay(
+    src: SourceInput, state: FileState, summary: IngestSummary, batcher: _Batcher
+) -> None:
+    """Count a skipped file as if it had been read: its articles unchanged, its
+    warnings repeated, its ids taken."""
+    summary.files_unchanged += 1
+    summary.unchanged += len(state.ids)
+    summary.skipped += state.skipped
+    for issue in replayed_issues(state, src.display):
+        summary.add_issue(issue)
+    for id in state.ids:
+        batcher.seen.setdefault(id, src.display)
 
 
-def _read_chunk(
-    srcs: list[SourceInput], settings: IngestSettings
-) -> list[list[tuple[Record, int | None]]]:
-    """Worker task: every record of each input, with body word counts of articles."""
-    out: list[list[tuple[Record, int | None]]] = []
-    for src in srcs:
-        records: list[tuple[Record, int | None]] = []
-        for record in _read_one(src, settings):
-            if isinstance(record, Article):
-                records.append((record, word_count(record.text, record.excluded)))
-            else:
-                records.append((record, None))
-        out.append(records)
-    return out
+#: Inputs read in worker processes (``work.plan_jobs``). WARC (which has its own pool),
+#: local HTML (parsed by ``read_html_many``) and URLs (fetched politely one at a time)
+#: are read in this process.
+_POOLED_KINDS = frozenset({"text", "markdown", "feed", "jsonl", "csv", "tsv", "parquet"})
+#: Worker processes pay for themselves from this many files, or this many bytes of
+#: tables; smaller jobs are read here.
+_MIN_POOLED_FILES = 64
+_MIN_POOLED_TABLE_BYTES = 2_000_000
 
 
-def _watch_parent(pid: int) -> None:
-    """Worker initializer: exit as soon as the ingesting process ``pid`` is gone.
-
-    A pool worker blocks on its task queue, whose write end it holds itself, so it
-    never sees its parent die: without this, a SIGKILLed ingest would leave its
-    workers (and the fork server) running forever.
-    """
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # a process we may not signal holds the id: alive
-                pass
-
-    threading.Thread(target=watch, name="wiretrace-parent-watch", daemon=True).start()
-
-
-def _read_pooled(
-    srcs: list[SourceInput], settings: IngestSettings
-) -> Iterator[list[tuple[Record, int | None]]]:
-    """The records of each input (in input order), read over worker processes.
-
-    At most ``4 * workers`` chunks are in flight, so memory stays bounded. A chunk whose
-    worker died fails its inputs; the rest go on in a fresh pool.
-    """
+def _workers(settings: IngestSettings, srcs: list[SourceInput], sizes: list[int]) -> int:
     workers = settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
-    if workers <= 1 or len(srcs) < _MIN_POOLED:
-        for src in srcs:
-            yield [(r, None) for r in _read_one(src, settings)]
-        return
-    import multiprocessing
-    from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    # forkserver: DuckDB's threads run in this process, and forking a threaded process
-    # is unsafe; the server preloads the readers so each worker starts warm.
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["wiretrace.ingest", "wiretrace.ingest.textfile"])
-    chunks = [srcs[i : i + _CHUNK] for i in range(0, len(srcs), _CHUNK)]
-    def new_pool() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=ctx,
-                                   initializer=_watch_parent, initargs=(os.getpid(),))
-
-    pool = new_pool()
-    pending: deque[tuple[Future[list[list[tuple[Record, int | None]]]], list[SourceInput]]]
-    pending = deque()
-    try:
-        next_chunk = 0
-        while next_chunk < len(chunks) or pending:
-            while next_chunk < len(chunks) and len(pending) < 4 * workers:
-                chunk = chunks[next_chunk]
-                pending.append((pool.submit(_read_chunk, chunk, settings), chunk))
-                next_chunk += 1
-            future, chunk = pending.popleft()
-            try:
-                results = future.result()
-            except BrokenProcessPool:
-                log.warning("an ingest worker process died; restarting the pool")
-                results = [[(IngestIssue(src.display, "worker process died while reading"),
-                             None)] for src in chunk]
-                retry = [c for _, c in pending]
-                pending.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = new_pool()
-                for c in retry:
-                    pending.append((pool.submit(_read_chunk, c, settings), c))
-            yield from results
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    tables = sum(n for s, n in zip(srcs, sizes, strict=True) if s.kind in _TABLE_KINDS)
+    if len(srcs) - sum(1 for s in srcs if s.kind in _TABLE_KINDS) >= _MIN_POOLED_FILES:
+        return workers
+    return workers if tables >= _MIN_POOLED_TABLE_BYTES else 1
 
 
-def _url_reader() -> Callable[[SourceInput, IngestSettings], Iterator[Record]]:
-    from wiretrace.ingest.fetch import read_url
-
-    return read_url
+_TABLE_KINDS = frozenset({"jsonl", "csv", "tsv", "parquet"})
 
 
 def _read_html_inputs(srcs: list[SourceInput], settings: IngestSettings) -> Iterator[Record]:
@@ -530,11 +530,15 @@ def ingest(
     summary; empty articles are skipped with a warning; an id read twice in one run
     keeps its first article (warning). Articles are written in batches of at most
     ``batch_size`` (default ``ingest.batch_articles``) articles or ``batch_bytes``
-    characters of text, each batch in one
-    transaction, so a killed run leaves every finished batch stored and running the same
-    command again completes the job (stored articles come back ``unchanged``).
-    Files of the single-file kinds (text, Markdown, feeds, tables) are read over
-    ``ingest.workers`` processes when there are many; local HTML pages are parsed in
+    characters of text, each batch in one transaction, so a killed run leaves every
+    finished batch stored and running the same command again completes the job (stored
+    articles come back ``unchanged``). Local files unchanged since they were ingested
+    are not read again (see :mod:`wiretrace.ingest.filestate`) when the store keeps
+    file states.
+
+    Files of the single-file kinds (text, Markdown, feeds) and the rows of tables
+    (JSONL, CSV, TSV, Parquet) are parsed over ``ingest.workers`` processes when there
+    are enough of them (:mod:`wiretrace.ingest.work`); local HTML pages are parsed in
     parallel by ``read_html_many``; WARC files and URLs are read here, in order.
     """
     settings = settings or Settings()
@@ -548,27 +552,91 @@ def ingest(
         else:
             inputs.append(item)
     summary.files = len(inputs)
-    sizes = {id(src): _size(src) for src in inputs}
-    batcher = _Batcher(
-        store, summary, max(1, batch_size or isettings.batch_articles), batch_bytes
+    stats = [Stat.of(src.path) for src in inputs]
+    sizes = [st.size if st is not None else 0 for st in stats]
+    states = (
+        _States(store, isettings)  # type: ignore[arg-type]
+        if hasattr(store, "file_states") and hasattr(store, "put_file_states")
+        else None
     )
-    html = [s for s in inputs if s.kind == "html" and s.path is not None]
-    pooled = [s for s in inputs if s.kind in _POOLED_KINDS and s.path is not None]
-    rest = [s for s in inputs if s.path is None or s.kind not in _POOLED_KINDS | {"html"}]
-    progress.begin("ingest", total=len(inputs), total_bytes=sum(sizes.values()))
+    batcher = _Batcher(
+        store, summary, max(1, batch_size or isettings.batch_articles), batch_bytes, states
+    )
+    progress.begin("ingest", total=len(inputs), total_bytes=sum(sizes))
     try:
-        for src, results in zip(pooled, _read_pooled(pooled, isettings), strict=True):
-            kept = sum(batcher.take(record, src.display, words) for record, words in results)
-            progress.advance(1, nbytes=sizes[id(src)], articles=kept)
-        for src in rest:
-            kept = 0
-            for record in _read_one(src, isettings):
-                kept += batcher.take(record, src.display)
-            progress.advance(1, nbytes=sizes[id(src)], articles=kept)
-        for src, record in zip(html, _read_html_inputs(html, isettings), strict=False):
-            kept = batcher.take(record, src.display)
-            progress.advance(1, nbytes=sizes[id(src)], articles=kept)
+        skip = states.skip_unchanged(inputs, stats) if states is not None else {}
+        for i, state in skip.items():
+            _replay(inputs[i], state, summary, batcher)
+            progress.advance(1, nbytes=sizes[i], articles=len(state.ids))
+        todo = [i for i in range(len(inputs)) if i not in skip]
+        pooled = [i for i in todo if inputs[i].kind in _POOLED_KINDS and inputs[i].path]
+        html = [i for i in todo if inputs[i].kind == "html" and inputs[i].path is not None]
+        taken = set(pooled) | set(html)
+        rest = [i for i in todo if i not in taken]
+        _ingest_pooled([inputs[i] for i in pooled], [stats[i] for i in pooled],
+                       isettings, batcher, progress, digests=states is not None)
+        for i in rest:
+            src = inputs[i]
+            log_ = InputLog(src, stats[i])
+            kept = sum(
+                batcher.take(finish_record(r), src.display, log_) for r in _read_one(src, isettings)
+            )
+            _finish_local(log_, batcher, states is not None)
+            progress.advance(1, nbytes=sizes[i], articles=kept)
+        html_srcs = [inputs[i] for i in html]
+        for i, record in zip(html, _read_html_inputs(html_srcs, isettings), strict=False):
+            log_ = InputLog(inputs[i], stats[i])
+            kept = batcher.take(finish_record(record), inputs[i].display, log_)
+            _finish_local(log_, batcher, states is not None)
+            progress.advance(1, nbytes=sizes[i], articles=kept)
         batcher.flush()
     finally:
         progress.end()
     return summary
+
+
+def _finish_local(log_: InputLog, batcher: _Batcher, digests: bool) -> None:
+    """Close an input read in this process (its digest is taken here)."""
+    if digests and log_.src.path is not None:
+        log_.digest = stable_digest(log_.src.path, log_.stat)
+    batcher.finish(log_)
+
+
+def _ingest_pooled(
+    srcs: list[SourceInput],
+    stats: list[Stat | None],
+    settings: IngestSettings,
+    batcher: _Batcher,
+    progress: Progress,
+    digests: bool,
+) -> None:
+    """Read the single-file kinds and tables through ``work.run_jobs``, in order."""
+    if not srcs:
+        return
+    from wiretrace.ingest.work import plan_jobs, run_jobs
+
+    sizes = [st.size if st is not None else 0 for st in stats]
+    workers = _workers(settings, srcs, sizes)
+    logs: dict[int, InputLog] = {}
+    reported: dict[int, int] = {}
+    for job, result in run_jobs(plan_jobs(srcs, settings, digests), srcs, settings, workers):
+        if job.kind == "files":
+            for i, (outputs, digest, stat) in zip(job.inputs, result, strict=True):
+                log_ = InputLog(srcs[i], stat, digest=digest)
+                kept = sum(batcher.take(o, srcs[i].display, log_) for o in outputs)
+                batcher.finish(log_)
+                progress.advance(1, nbytes=sizes[i], articles=kept)
+            continue
+        i = job.inputs[0]
+        log_ = logs.setdefault(i, InputLog(srcs[i], stats[i]))
+        outputs = result if job.kind == "rows" else result[0]
+        kept = sum(batcher.take(o, srcs[i].display, log_) for o in outputs)
+        if job.kind == "rows":
+            step = min(job.nbytes, sizes[i] - reported.get(i, 0))
+            reported[i] = reported.get(i, 0) + step
+            progress.advance(0, nbytes=step, articles=kept)
+            continue
+        _, log_.digest, log_.stat = result
+        del logs[i]
+        batcher.finish(log_)
+        progress.advance(1, nbytes=sizes[i] - reported.pop(i, 0), articles=kept)

@@ -13,7 +13,7 @@ __all__ = ["KINDS", "Reader", "Record", "SourceInput"]
 
 #: Source kinds, recognised by extension first and by content only where the
 #: extension says nothing.
-KINDS = ("text", "markdown", "html", "warc", "feed", "jsonl", "csv", "parquet")
+KINDS = ("text", "markdown", "html", "warc", "feed", "jsonl", "csv", "tsv", "parquet")
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,14 @@ import regex
 
 from wiretrace.models import Span
 
-__all__ = ["Credits", "analyze_credits", "fold_name", "load_agencies"]
+__all__ = [
+    "Credits",
+    "analyze_credits",
+    "fold_name",
+    "load_agencies",
+    "may_name_agency",
+    "text_words",
+]
 
 #: Excluded spans of these kinds are not searched at all.
 _IGNORED_KINDS = frozenset({"title", "caption", "related", "navigation", "link", "boilerplate"})
@@ -118,7 +125,8 @@ def _trie_pattern(words: Iterable[str]) -> str:
 
 
 @cache
-def _agency_regex() -> re.Pattern[str]:
+def _agency_forms() -> frozenset[str]:
+    """Every spelling the agency regex matches."""
     forms: set[str] = set()
     for _canonical, names in _agency_rows():
         for name in names:
@@ -126,6 +134,12 @@ def _agency_regex() -> re.Pattern[str]:
             forms.add(name.upper())  # datelines and wire copy in capitals
             if len(name) > 5:  # long names also in any case ("reuters"), not "ap"
                 forms.add(name.lower())
+    return frozenset(forms)
+
+
+@cache
+def _agency_regex() -> re.Pattern[str]:
+    forms = _agency_forms()
     # Greedy trie branches may overshoot a word end ("APA" for "AP"): the lookahead
     # then fails and the regex backtracks into the shorter name.
     # The standard library's engine runs this large pattern about three times faster.
@@ -176,7 +190,10 @@ _AFTER = regex.compile(
 
 
 def analyze_credits(
-    text: str, excluded: Sequence[Span] | Iterable[Span] = (), byline: str | None = None
+    text: str,
+    excluded: Sequence[Span] | Iterable[Span] = (),
+    byline: str | None = None,
+    words: Iterable[str] | None = None,
 ) -> Credits:
     """Agencies and outlets ``text`` credits, and its dateline.
 
@@ -184,7 +201,9 @@ def analyze_credits(
     caption, related, navigation, link and generic boilerplate spans are not searched;
     header, footer and copyright spans are searched for credit lines and bylines only
     (not for phrases). ``byline`` (the article's byline, if known) is searched for
-    agency names. Pure; no I/O after the first call loads the agency table.
+    agency names. ``words``: the words of the body lines as ``text_words`` finds them,
+    when the caller has them (the text reader does): it saves a scan of the text.
+    Pure; no I/O after the first call loads the agency table.
     """
     agencies = _agency_table()
     found: list[str] = []
@@ -199,6 +218,9 @@ def analyze_credits(
             add(m.group())
     dateline: str | None = None
     body_lines_seen = 0
+    # Most articles name no agency, and then no line needs the phrase rules (the costly
+    # part): a set lookup of the words decides.
+    mentions = may_name_agency(text_words(text) if words is None else words)
     for line, kind in _lines(text, tuple(excluded)):
         stripped = line.strip()
         if not stripped or kind in _IGNORED_KINDS:
@@ -216,18 +238,73 @@ def analyze_credits(
                         for name in regex.split(r"\s*[/,;&]\s*|\s+and\s+", m.group("credit")):
                             if _is_agency(name) or _NAME_LIKE.match(name):
                                 add(name)
-        if _credit_line(stripped, add, metadata=False):
+        if _credit_line(stripped, add, metadata=False, mentions=mentions):
             continue
-        _phrases(line, add)
+        if mentions:
+            _phrases(line, add)
     return Credits(credits=tuple(found), dateline=dateline or None)
+
+
+_WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’-]*")
+_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+
+def text_words(text: str) -> list[str]:
+    """The words of ``text``: runs of letters (with marks, apostrophes and hyphens)."""
+    words: list[str] = (_ASCII_WORD if text.isascii() else _WORD).findall(text)
+    return words
+
+
+#: Words that name no agency on their own: a name is looked up by its other words.
+_GENERIC = frozenset(
+    {"the", "of", "news", "agency", "press", "service", "international", "media",
+     "association", "agence", "agencia", "agenzia", "national"}
+)
+
+
+@cache
+def _key_words() -> dict[str, tuple[frozenset[str], ...]]:
+    """Every form the agency regex matches, as its set of words, filed under one of
+    them (its least common looking one)."""
+    keys: dict[str, list[frozenset[str]]] = {}
+    for form in sorted(_agency_forms()):
+        parts = [p for w in _WORD.findall(form) for p in regex.split("['’]", w) if p]
+        if not parts:
+            continue
+        specific = [p for p in parts if p.casefold() not in _GENERIC] or parts
+        keys.setdefault(max(specific, key=len), []).append(frozenset(parts))
+    return {k: tuple(v) for k, v in keys.items()}
+
+
+def may_name_agency(words: Iterable[str]) -> bool:
+    """False when ``words`` (as :func:`text_words` gives them) cannot contain an agency
+    name that the agency regex would match; True otherwise (then the regex decides).
+
+    Sound because the regex matches a name only between non-word characters, so every
+    word of the name is a word of the text, or part of one cut at an apostrophe
+    ("Reuters's"): a name is possible only when all its words are there.
+    """
+    keys = _key_words()
+    blob = "\n".join(words)
+    if "'" in blob or "’" in blob:  # cut words at apostrophes (all in C, no loop)
+        present = set(blob.replace("’", "\n").replace("'", "\n").split("\n"))
+    else:
+        present = set(blob.split("\n"))
+    return any(forms <= present for key in _key_set() & present for forms in keys[key])
+
+
+@cache
+def _key_set() -> frozenset[str]:
+    return frozenset(_key_words())
 
 
 def _is_agency(name: str) -> bool:
     return _agency_regex().fullmatch(name) is not None
 
 
-def _credit_line(line: str, add: _Adder, metadata: bool) -> bool:
-    """Handle a whole-line credit form; True if the line was one."""
+def _credit_line(line: str, add: _Adder, metadata: bool, mentions: bool = True) -> bool:
+    """Handle a whole-line credit form; True if the line was one. ``mentions``: False
+    when the line cannot hold a known agency name (only "Source: Name" lines remain)."""
     m = _CREDIT_LINE.match(line)
     if m is not None and not _URL.search(m.group("names")):
         names = [n for n in regex.split(r"\s*[/,;&]\s*|\s+and\s+", m.group("names")) if n]
@@ -236,6 +313,8 @@ def _credit_line(line: str, add: _Adder, metadata: bool) -> bool:
             for name in good:
                 add(name)
             return True
+    if not mentions:
+        return False
     if _COPYRIGHT.match(line) or (metadata and _BYLINE.match(line)):
         hits = list(_agency_regex().finditer(line))
         for hit in hits:

@@ -1,9 +1,21 @@
 """The language an article is written in, without downloading anything.
 
-py3langid (a maintained fork of langid.py, 97 languages) ships its naive Bayes model
-inside the wheel; the model is loaded once per process, on first use (about 0.5 s).
-Probabilities are normalised so that a text whose best language is not clearly ahead
-(too short, mixed, or a list of names) gets no language rather than a wrong one.
+Two identifiers, both shipping their models inside their wheels:
+
+- **CLD2** (pycld2, Google's Compact Language Detector 2, C++; 80+ languages) answers
+  first: it classifies a few hundred characters in about 15 microseconds, and says
+  whether it is sure. At thousands of articles a second this is what keeps language
+  identification off the ingest's critical path.
+- **py3langid** (a maintained fork of langid.py, 97 languages; naive Bayes over byte
+  n-grams walked in Python, about ten times slower) decides where CLD2 is unsure or
+  gives no ISO 639-1 code: one-sentence texts, some close languages (CLD2 abstains on
+  short Italian), text CLD2 refuses (control characters). Its probabilities are
+  normalised, so a text whose best language is not clearly ahead (too short, mixed, a
+  list of names) gets no language rather than a wrong one.
+
+Only the start of a text is looked at (``MAX_CHARS``): two or three sentences of news
+decide as well as the whole article (on the BBC and wikiref corpora, 300 characters
+and 1,000 give the same language for every article).
 """
 
 from __future__ import annotations
@@ -17,8 +29,14 @@ __all__ = ["detect_language"]
 MIN_CONFIDENCE = 0.5
 #: Texts shorter than this many letters carry too little evidence.
 MIN_LETTERS = 20
-#: Only the start of long texts is looked at: a few thousand characters decide.
-MAX_CHARS = 1000
+#: Characters of the text's start that are classified.
+MAX_CHARS = 300
+#: CLD2's answer is taken when it is "reliable" and covers at least this share (percent)
+#: of the sample.
+CLD2_MIN_PERCENT = 60
+
+#: CLD2 codes that are not the ISO 639-1 code of their language.
+_CLD2_CODES = {"iw": "he", "jw": "jv", "in": "id", "zh-Hant": "zh", "mo": "ro"}
 
 _lock = threading.Lock()
 _identifier: Any = None
@@ -39,14 +57,50 @@ def _get_identifier() -> Any:
 def detect_language(text: str) -> str | None:
     """The ISO 639-1 code of ``text``'s language ("en", "fr", ...), or None if unsure.
 
-    None for texts with fewer than ``MIN_LETTERS`` letters and when the best language's
-    normalised probability is under ``MIN_CONFIDENCE``. Looks at the first ``MAX_CHARS``
-    characters only.
+    None for texts with fewer than ``MIN_LETTERS`` letters and when neither identifier
+    is sure (see the module docs). Looks at the first ``MAX_CHARS`` characters of text
+    (after leading blanks), cut at a word end.
     """
-    sample = text[:MAX_CHARS]
+    sample = _sample(text)
     if sum(map(str.isalpha, sample)) < MIN_LETTERS:
         return None
+    lang = _cld2(sample)
+    if lang is not None:
+        return lang
     lang, _confidence = _get_identifier().classify(sample)
     if lang == "und" or not isinstance(lang, str):
         return None
     return lang
+
+
+def _cld2(sample: str) -> str | None:
+    """CLD2's language for ``sample`` when it is sure and names an ISO 639-1 code."""
+    try:
+        import pycld2
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    try:
+        reliable, _bytes, details = pycld2.detect(
+            sample.encode("utf-8", "replace"), isPlainText=True
+        )
+    except pycld2.error:  # control characters and the like: py3langid decides
+        return None
+    if not reliable or not details:
+        return None
+    _name, code, percent, _score = details[0]
+    code = _CLD2_CODES.get(code, code)
+    if percent < CLD2_MIN_PERCENT or len(code) != 2 or code == "un":
+        return None
+    return str(code)
+
+
+def _sample(text: str) -> str:
+    """The first ``MAX_CHARS`` characters after leading whitespace, without a cut word
+    at the end (a partial word adds n-grams of no language)."""
+    head = text[: MAX_CHARS * 2]
+    start = len(head) - len(head.lstrip())
+    sample = text[start : start + MAX_CHARS + 1]
+    if len(sample) > MAX_CHARS:
+        cut = sample.rfind(" ", MAX_CHARS // 2, MAX_CHARS)
+        sample = sample[:cut] if cut > 0 else sample[:MAX_CHARS]
+    return sample

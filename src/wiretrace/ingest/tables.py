@@ -1,15 +1,22 @@
-"""JSONL, CSV and Parquet tables: one article per row, streamed.
+"""JSONL, CSV, TSV and Parquet tables: one article per row, streamed.
 
 Columns are named by the ``ingest.*_column`` settings (id, text, title, url, published,
 outlet); only the text column is required. A row's id is its id value, else
 ``"{src.id}#{n}"`` with n the row number counted from 1 (the line number for JSONL, the
 data row for CSV and Parquet). The text is stored as given; offsets are into it.
 
-Streaming: JSONL is read line by line with a bounded line length, CSV through the
-``csv`` module, Parquet batch by batch (``iter_batches``); one batch or line is in
-memory at a time. A malformed line, a row without text or a text over
-``ingest.max_article_bytes`` becomes an :class:`IngestIssue` naming ``file:line N`` and
-the reason, and the rest goes on.
+Streaming: JSONL is read line by line with a bounded line length, CSV and TSV through
+the ``csv`` module (TSV: tab-separated, fields quoted as CSV quotes them where they
+hold a tab, a quote or a line break), Parquet batch by batch (``iter_batches``); one
+batch or line is in memory at a time. A malformed line, a row without text or a text
+over ``ingest.max_article_bytes`` becomes an :class:`IngestIssue` naming ``file:line N``
+and the reason, and the rest goes on.
+
+Reading is split in two so that the ingest driver can spread a large table over worker
+processes: :func:`iter_rows` (in the reading process: framing, cheap) yields
+:class:`RawRow` records in file order, and :func:`parse_row` (anywhere: JSON decoding,
+metadata, credits, language) turns one into an article. :func:`read_table` is the two
+in sequence.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -32,23 +40,52 @@ if TYPE_CHECKING:
     from wiretrace.ingest.base import Record, SourceInput
     from wiretrace.settings import IngestSettings
 
-__all__ = ["read_table", "row_article"]
+__all__ = ["TABLE_KINDS", "RawRow", "iter_rows", "parse_row", "read_table", "row_article"]
 
 log = logging.getLogger(__name__)
 
 _BATCH_ROWS = 2048
 
+#: The kinds this module reads.
+TABLE_KINDS = ("jsonl", "csv", "tsv", "parquet")
+
+
+@dataclass(frozen=True, slots=True)
+class RawRow:
+    """One table row as framed by :func:`iter_rows`, not yet parsed.
+
+    ``n``: the row number from 1 (the line number for JSONL); ``where``: how messages
+    name it (``file:line N``); ``data``: the JSON line (bytes) or the row's fields by
+    column name (CSV, TSV, Parquet).
+    """
+
+    n: int
+    where: str
+    data: bytes | dict[str, Any]
+
 
 def read_table(src: SourceInput, settings: IngestSettings) -> Iterator[Record]:
-    """Reader for ``src.kind`` in jsonl, csv, parquet (``.gz`` JSONL and CSV too).
+    """Reader for ``src.kind`` in jsonl, csv, tsv, parquet (``.gz`` JSONL, CSV, TSV too).
 
     Yields an :class:`Article` per good row and an :class:`IngestIssue` per bad one.
     Raises :class:`IngestError` when the file cannot be opened, is not of its kind, or
     has no text column.
     """
+    for item in iter_rows(src, settings):
+        yield item if isinstance(item, IngestIssue) else parse_row(item, src, settings)
+
+
+def iter_rows(src: SourceInput, settings: IngestSettings) -> Iterator[RawRow | IngestIssue]:
+    """The rows of a table file in order, framed but not parsed (see the module docs);
+    issues for rows that cannot even be framed (over-long lines, malformed CSV).
+
+    Raises :class:`IngestError` as :func:`read_table` does.
+    """
     if src.path is None:
         raise IngestError(src.display, "a table input needs a local path")
-    readers = {"jsonl": _read_jsonl, "csv": _read_csv, "parquet": _read_parquet}
+    readers = {
+        "jsonl": _jsonl_lines, "csv": _csv_rows, "tsv": _csv_rows, "parquet": _parquet_rows,
+    }
     reader = readers.get(src.kind)
     if reader is None:
         raise IngestError(src.display, f"not a table kind: {src.kind}")
@@ -58,6 +95,23 @@ def read_table(src: SourceInput, settings: IngestSettings) -> Iterator[Record]:
         raise IngestError(src.display, f"cannot read: {exc.strerror or exc}") from None
 
 
+def parse_row(row: RawRow, src: SourceInput, settings: IngestSettings) -> Record:
+    """One framed row as an article, or an issue naming ``row.where``."""
+    if isinstance(row.data, dict):
+        return row_article(row.data, row.n, row.where, src, settings)
+    try:
+        data = json.loads(row.data)
+    except UnicodeDecodeError:
+        return IngestIssue(row.where, "line is not valid UTF-8 (JSON Lines must be UTF-8)")
+    except json.JSONDecodeError as exc:
+        return IngestIssue(row.where, f"malformed JSON: {exc.msg} at column {exc.colno}")
+    except RecursionError:
+        return IngestIssue(row.where, "malformed JSON: nested too deeply")
+    if not isinstance(data, dict):
+        return IngestIssue(row.where, f"a JSON {type(data).__name__}, not an object")
+    return row_article(data, row.n, row.where, src, settings)
+
+
 def _open_binary(path: Path) -> IO[bytes]:
     fh = path.open("rb")
     if fh.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
@@ -65,7 +119,9 @@ def _open_binary(path: Path) -> IO[bytes]:
     return fh
 
 
-def _read_jsonl(src: SourceInput, path: Path, settings: IngestSettings) -> Iterator[Record]:
+def _jsonl_lines(
+    src: SourceInput, path: Path, settings: IngestSettings
+) -> Iterator[RawRow | IngestIssue]:
     limit = settings.max_article_bytes
     # A line may hold more than the text (metadata, JSON escapes): allow some headroom,
     # and skip longer lines in chunks so one huge line never sits in memory whole.
@@ -93,21 +149,10 @@ def _read_jsonl(src: SourceInput, path: Path, settings: IngestSettings) -> Itera
                 continue
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except UnicodeDecodeError:
-                yield IngestIssue(where, "line is not valid UTF-8 (JSON Lines must be UTF-8)")
-                continue
-            except json.JSONDecodeError as exc:
-                yield IngestIssue(where, f"malformed JSON: {exc.msg} at column {exc.colno}")
-                continue
-            if not isinstance(row, dict):
-                yield IngestIssue(where, f"a JSON {type(row).__name__}, not an object")
-                continue
-            yield row_article(row, line_no, where, src, settings)
+            yield RawRow(line_no, where, line)
 
 
-def _text_stream(path: Path, display: str) -> tuple[IO[str], str | None]:
+def _text_stream(path: Path, display: str, what: str) -> tuple[IO[str], str | None]:
     """The file as text: UTF-8 (BOM dropped), else the encoding detected on a sample
     (then the second value says so, as a warning)."""
     raw = _open_binary(path)
@@ -124,7 +169,7 @@ def _text_stream(path: Path, display: str) -> tuple[IO[str], str | None]:
             best = from_bytes(sample).best()
             if best is None:
                 raw.close()
-                raise IngestError(display, "binary data, not a CSV file") from None
+                raise IngestError(display, f"binary data, not a {what} file") from None
             encoding = best.encoding
             warning = f"not UTF-8; encoding guessed as {encoding}"
     buffered = io.BufferedReader(_Prefixed(sample, raw))
@@ -156,20 +201,23 @@ class _Prefixed(io.RawIOBase):
         super().close()
 
 
-def _read_csv(src: SourceInput, path: Path, settings: IngestSettings) -> Iterator[Record]:
+def _csv_rows(
+    src: SourceInput, path: Path, settings: IngestSettings
+) -> Iterator[RawRow | IngestIssue]:
     # The csv module refuses fields over 128 KiB by default; articles are longer.
     csv.field_size_limit(max(csv.field_size_limit(), settings.max_article_bytes * 4 + 1))
-    stream, warning = _text_stream(path, src.display)
+    what = src.kind.upper()
+    stream, warning = _text_stream(path, src.display, what)
     if warning:
         yield IngestIssue(src.display, warning, "warning")
     with stream as fh:
-        reader = csv.reader(fh)
+        reader = csv.reader(fh, delimiter="\t") if src.kind == "tsv" else csv.reader(fh)
         try:
             header = next(reader)
         except StopIteration:
-            raise IngestError(src.display, "empty CSV file") from None
+            raise IngestError(src.display, f"empty {what} file") from None
         except csv.Error as exc:
-            raise IngestError(src.display, f"malformed CSV header: {exc}") from None
+            raise IngestError(src.display, f"malformed {what} header: {exc}") from None
         header = [h.strip() for h in header]
         _require_text_column(src, header, settings)
         row_no = 0
@@ -180,7 +228,7 @@ def _read_csv(src: SourceInput, path: Path, settings: IngestSettings) -> Iterato
             except StopIteration:
                 break
             except csv.Error as exc:
-                yield IngestIssue(f"{src.display}:line {start_line}", f"malformed CSV: {exc}")
+                yield IngestIssue(f"{src.display}:line {start_line}", f"malformed {what}: {exc}")
                 continue
             if not values:
                 continue
@@ -191,10 +239,12 @@ def _read_csv(src: SourceInput, path: Path, settings: IngestSettings) -> Iterato
                     where, f"{len(values)} fields where the header has {len(header)}"
                 )
                 continue
-            yield row_article(dict(zip(header, values, strict=False)), row_no, where, src, settings)
+            yield RawRow(row_no, where, dict(zip(header, values, strict=False)))
 
 
-def _read_parquet(src: SourceInput, path: Path, settings: IngestSettings) -> Iterator[Record]:
+def _parquet_rows(
+    src: SourceInput, path: Path, settings: IngestSettings
+) -> Iterator[RawRow | IngestIssue]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -214,8 +264,7 @@ def _read_parquet(src: SourceInput, path: Path, settings: IngestSettings) -> Ite
         for batch in pf.iter_batches(batch_size=_BATCH_ROWS, columns=columns):
             for row in batch.to_pylist():
                 row_no += 1
-                where = f"{src.display}:row {row_no}"
-                yield row_article(row, row_no, where, src, settings)
+                yield RawRow(row_no, f"{src.display}:row {row_no}", row)
     except (pa.ArrowException, ValueError) as exc:
         yield IngestIssue(src.display, f"damaged Parquet file after {row_no} rows: {exc}")
 

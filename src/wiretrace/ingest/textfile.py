@@ -33,6 +33,8 @@ a warning). :func:`is_empty` is the test to use.
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -49,7 +51,15 @@ from wiretrace.models import Article, Span
 from wiretrace.settings import IngestSettings
 from wiretrace.text.tokens import word_count
 
-__all__ = ["body_text", "is_empty", "parse_text", "read_text"]
+__all__ = [
+    "article_from_bytes",
+    "body_text",
+    "is_empty",
+    "load_bytes",
+    "load_bytes_stat",
+    "parse_text",
+    "read_text",
+]
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +80,15 @@ _MONTH = (
 _WEEKDAY = (
     r"(?:(?:Mon|Tues?|Wed(?:nes)?|Thu(?:rs?)?|Fri|Sat(?:ur)?|Sun)(?:day)?\.?,?\s+)?"
 )
+#: A zone after a time: a numeric offset ("-0500", "+01:00", "GMT+0100") and/or an
+#: abbreviation ("EST", "(GMT)").
+_ZONE = (
+    r"(?:\s*(?:GMT|UTC)?\s*[+-]\d{2}:?\d{2}(?![\w]))?"
+    r"(?:\s*\(?[A-Z]{2,5}\)?(?![\w]))?"
+)
 _TIME = (
     r"(?:,?\s*(?:at\s+|-\s+|\|\s*)?\d{1,2}(?:[:.]\d{2}){1,2}\s*(?:[ap]\.?m\.?)?"
-    r"(?:\s*\(?[A-Z]{2,5}\)?(?![\w]))?|,?\s*(?:at\s+)?\d{1,2}\s*[ap]\.?m\.?)?"
+    rf"{_ZONE}|,?\s*(?:at\s+)?\d{{1,2}}\s*[ap]\.?m\.?{_ZONE})?"
 )
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 #: A full date (year, month and day), optionally with a weekday and a time.
@@ -150,8 +166,11 @@ _PHOTO_CUE = regex.compile(
 #: Capitalised lines that are list items, not headlines: bullets, enumerations,
 #: parentheses, fixtures ("Arsenal v West Ham").
 _LISTISH = regex.compile(r"^[-*+•·]\s|^[\p{L}\p{N}]+:\s|,.*,|[()]|\sv\s")
-_SENTENCE_END = regex.compile(r"[.!?:;…\"'”’»)\]]\W*$")
+# REVERSE: searched from the line's end, so a long paragraph costs a few steps.
+_SENTENCE_END = regex.compile(r"[.!?:;…\"'”’»)\]]\W*$", regex.REVERSE)
 _WORD = regex.compile(r"\p{L}[\p{L}\p{M}'’-]*")
+#: ``_WORD`` for ASCII lines (no marks, no ’), with the standard library's faster engine.
+_ASCII_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _HR = regex.compile(r"^(?:[-*_]\s*){3,}$")
 _SETEXT = regex.compile(r"^(?:=+|-+)\s*$")
 _MD_DECOR = regex.compile(
@@ -196,13 +215,35 @@ def _lines(text: str) -> list[_Line]:
 
 def _undecorate(line: str) -> str:
     """The line without Markdown heading marks, quote marks and emphasis markers."""
-    if not any(c in line for c in "*_#>"):
+    if "*" not in line and "_" not in line and "#" not in line and ">" not in line:
         return line
     return " ".join(_MD_DECOR.sub("", line).split())
 
 
 def _words(line: str) -> list[str]:
-    return [m.group() for m in _WORD.finditer(line)]
+    words: list[str] = (_ASCII_WORD if line.isascii() else _WORD).findall(line)
+    return words
+
+
+def _may_be_copyright(low: str) -> bool:
+    """A cheap necessary condition for ``_COPYRIGHT`` (``low``: the line lowered)."""
+    return "©" in low or "(c)" in low or "copyright" in low or "all rights" in low
+
+
+#: ``_PHOTO_CUE``'s alternatives anchored at the line start, and words one of its other
+#: alternatives contains (all lowered).
+_PHOTO_STARTS = ("photo", "image", "picture", "above", "top", "file photo", "caption")
+_PHOTO_WORDS = (
+    "(photo", "(image", "(picture", "credit", "courtesy", "getty", "ap photo", "reuters/",
+    "afp/", "/afp", "epa/", "image copyright", "image caption", "shutterstock",
+)
+
+
+def _may_be_caption(low: str) -> bool:
+    """A cheap necessary condition for ``_PHOTO_CUE`` (``low``: the stripped line
+    lowered): its regex costs a scan of the whole line per alternative, this a few
+    substring tests."""
+    return low.startswith(_PHOTO_STARTS) or any(word in low for word in _PHOTO_WORDS)
 
 
 def _is_sentence(line: str) -> bool:
@@ -216,8 +257,13 @@ def _title_case_share(words: list[str]) -> float:
     return sum(1 for w in long_words if w[0].isupper()) / len(long_words)
 
 
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_SECTION_MARK = re.compile(r"[/>»›|]")
+_NOT_ALNUM = regex.compile(r"[^\p{L}\p{N}]+")
+
+
 def _fold(s: str) -> str:
-    return " ".join(regex.sub(r"[^\p{L}\p{N}]+", " ", s.casefold()).split())
+    return " ".join(_NOT_ALNUM.sub(" ", s.casefold()).split())
 
 
 def _header_kind(line: str, meta: _Meta, settings: IngestSettings) -> str | None:
@@ -233,13 +279,14 @@ def _header_kind(line: str, meta: _Meta, settings: IngestSettings) -> str | None
         return None
     rest = plain
     when: datetime | None = None
-    date_match = _DATE.search(rest)
+    # Cheap necessary conditions first: these two regexes backtrack on every word.
+    date_match = _DATE.search(rest) if _HAS_DIGIT.search(rest) else None
     if date_match is not None:
         when = parse_date(date_match.group(), settings.default_timezone)
         if when is not None:
             rest = (rest[: date_match.start()] + " " + rest[date_match.end() :]).strip()
     section: str | None = None
-    section_match = _SECTION.search(rest)
+    section_match = _SECTION.search(rest) if _HAS_SECTION_MARK.search(rest) else None
     if section_match is not None:
         section = " / ".join(
             p.strip() for p in regex.split(r"\s+(?:/|>|»|›|\|)\s+", section_match.group(1))
@@ -307,34 +354,47 @@ def _footer_kind(line: str, meta: _Meta) -> str | None:
     return None
 
 
-def _body_kind(line: str, meta: _Meta, markdown: bool) -> str | None:
-    """The boilerplate kind of a line between header and footer; None for body text."""
-    image = _MD_IMAGE.match(line)
+def _body_kind(line: str, meta: _Meta, markdown: bool, seen: list[str]) -> str | None:
+    """The boilerplate kind of a line between header and footer; None for body text.
+    The words of a body line are added to ``seen`` (for the credit rules)."""
+    # The cheap tests before each match are necessary conditions of its regex.
+    image = _MD_IMAGE.match(line) if line.startswith("![") else None
     if image is not None:
         meta.add_link(image.group("url"))
         return "caption"
-    md_link = _MD_LINK_ONLY.match(line)
+    md_link = _MD_LINK_ONLY.match(line) if "](" in line else None
     if md_link is not None:
         meta.add_link(md_link.group("url"))
         return "link"
     if markdown and _HR.match(line):
         return "boilerplate"
     plain = _undecorate(line)
-    url_only = _URL_ONLY.match(plain)
+    url_only = _URL_ONLY.match(plain) if " " not in plain else None
     if url_only is not None:
         meta.add_link(url_only.group("url"))
         return "link"
     words = _words(plain)
+    kind = _line_kind(plain, words)
+    if kind is None:
+        seen.extend(words)
+    return kind
+
+
+def _line_kind(plain: str, words: list[str]) -> str | None:
+    """The boilerplate kind of an undecorated body line with these words, or None."""
     n = len(words)
     if n == 0:
         return None
     if n <= 6 and _fold(plain) in _NAVIGATION:
         return "navigation"
-    if n <= 25 and _COPYRIGHT.search(plain):
+    if n > _MAX_CAPTION_WORDS:
+        return None  # a long paragraph: no rule below applies (the common case)
+    low = plain.lower()
+    if n <= 25 and _may_be_copyright(low) and _COPYRIGHT.search(plain):
         return "copyright"
     if n <= _MAX_HEADLINE_WORDS and _LEAD_IN.match(plain):
         return "related"
-    if n <= _MAX_CAPTION_WORDS and _PHOTO_CUE.search(plain):
+    if n <= _MAX_CAPTION_WORDS and _may_be_caption(low) and _PHOTO_CUE.search(plain):
         return "caption"
     if _is_sentence(plain):
         return None
@@ -433,14 +493,15 @@ def parse_text(
             break
         footer.append(Span(rest[tail - 1].start, rest[tail - 1].end, footer_kind))
         tail -= 1
+    body_words: list[str] = []
     for line in rest[head:tail]:
-        body_kind = _body_kind(line.text, meta, markdown)
+        body_kind = _body_kind(line.text, meta, markdown, body_words)
         if body_kind is not None:
             spans.append(Span(line.start, line.end, body_kind))
     spans.extend(reversed(footer))
     spans.sort(key=lambda s: s.start)
     excluded = tuple(spans)
-    credits = analyze_credits(text, excluded, meta.byline)
+    credits = analyze_credits(text, excluded, meta.byline, words=body_words)
     return Article(
         id=id,
         text=text,
@@ -489,24 +550,46 @@ def read_text(src: SourceInput, settings: IngestSettings) -> Iterator[Record]:
     reading), :class:`IngestError` when the file cannot be read or is binary. A guessed
     encoding is listed in ``Article.warnings``.
     """
+    yield article_from_bytes(load_bytes(src, settings), src, settings)
+
+
+def load_bytes(src: SourceInput, settings: IngestSettings) -> bytes:
+    """The bytes of a text input, refused past ``settings.max_article_bytes`` before
+    they are read (:class:`InputTooLarge`); :class:`IngestError` if unreadable."""
+    return load_bytes_stat(src, settings)[0]
+
+
+def load_bytes_stat(
+    src: SourceInput, settings: IngestSettings
+) -> tuple[bytes, os.stat_result, bool]:
+    """:func:`load_bytes` with the file's stat before reading and whether it was the
+    same after (one ``open``, two ``fstat``: no path lookups besides the open)."""
     if src.path is None:
         raise IngestError(src.display, "a text article must be a local file")
     limit = settings.max_article_bytes
     try:
-        size = src.path.stat().st_size
-        if size > limit:
-            raise InputTooLarge(
-                src.display, f"{size} bytes, over ingest.max_article_bytes ({limit})"
-            )
         with src.path.open("rb") as fh:
+            before = os.fstat(fh.fileno())
+            if before.st_size > limit:
+                raise InputTooLarge(
+                    src.display, f"{before.st_size} bytes, over ingest.max_article_bytes ({limit})"
+                )
             data = fh.read(limit + 1)
+            after = os.fstat(fh.fileno())
     except OSError as exc:
         raise IngestError(src.display, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:  # grew since stat
         raise InputTooLarge(src.display, f"over ingest.max_article_bytes ({limit})")
+    same = (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    return data, before, same and len(data) == before.st_size
+
+
+def article_from_bytes(data: bytes, src: SourceInput, settings: IngestSettings) -> Article:
+    """The article of a text input's bytes (decoded with detection; a guessed encoding
+    is listed in ``Article.warnings``). :class:`IngestError` for binary data."""
     decoded, warnings = decode_bytes(data, src.display)
     kind = src.kind if src.kind in ("text", "markdown") else "text"
     article = parse_text(decoded, src.id, src.display, kind, settings)
     if warnings:
         article = article.with_(warnings=warnings)
-    yield article
+    return article

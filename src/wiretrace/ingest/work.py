@@ -1,0 +1,390 @@
+"""The work of reading inputs: readers by kind, worker tasks, an ordered process pool.
+
+The ingest driver (:func:`wiretrace.ingest.ingest`) plans *jobs* and this module runs
+them, in worker processes when there is enough work to pay for them, and hands the
+results back **in plan order**, so output and stored order never depend on timing:
+
+- a ``files`` job reads up to ``FILE_CHUNK`` whole files (text, Markdown, feeds): one
+  article or a few per file, so one job per file would cost more in scheduling than in
+  parsing;
+- a ``rows`` job parses up to ``ROW_CHUNK`` rows of one table (JSONL, CSV, TSV,
+  Parquet), framed by :func:`wiretrace.ingest.tables.iter_rows` in this process: one
+  large table spreads over every core;
+- a ``done`` job (no work) closes a table input, in order after its last rows.
+
+Workers return, for every article, its body word count and content hash beside it, so
+that the process writing the store does as little per article as possible.
+
+At most ``IN_FLIGHT_PER_WORKER * workers`` jobs are in flight and tables are framed
+lazily, so memory stays bounded however large the input. A job whose worker died fails
+its inputs (or rows) with an issue; the rest go on in a fresh pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from wiretrace.errors import IngestError
+from wiretrace.ingest.base import Record, SourceInput
+from wiretrace.ingest.filestate import Stat, stable_digest
+from wiretrace.models import Article, IngestIssue
+from wiretrace.settings import IngestSettings
+from wiretrace.text.tokens import word_count
+
+__all__ = [
+    "Job",
+    "Output",
+    "finish_record",
+    "plan_jobs",
+    "read_one",
+    "reader_for",
+    "run_jobs",
+]
+
+log = logging.getLogger(__name__)
+
+#: Files per ``files`` job and rows per ``rows`` job (also cut at ``ROW_CHUNK_BYTES``).
+FILE_CHUNK = 32
+ROW_CHUNK = 256
+ROW_CHUNK_BYTES = 4_000_000
+IN_FLIGHT_PER_WORKER = 4
+
+#: One reader output with what the store needs beside it: ``(record, words,
+#: content_hash)``; words and hash are None for issues.
+Output = tuple[Record, int | None, str | None]
+
+
+def reader_for(kind: str) -> Callable[[SourceInput, IngestSettings], Iterator[Record]]:
+    """The reader of a kind, imported lazily so that one missing module only fails its
+    own kind. Raises ``LookupError`` for an unknown kind."""
+    if kind in ("text", "markdown"):
+        from wiretrace.ingest.textfile import read_text
+
+        return read_text
+    if kind == "html":
+        from wiretrace.ingest.html import read_html
+
+        return read_html
+    if kind == "warc":
+        from wiretrace.ingest.warc import read_warc
+
+        return read_warc
+    if kind == "feed":
+        from wiretrace.ingest.feeds import read_feed
+
+        return read_feed
+    if kind in ("jsonl", "csv", "tsv", "parquet"):
+        from wiretrace.ingest.tables import read_table
+
+        return read_table
+    raise LookupError(kind)
+
+
+def read_one(src: SourceInput, settings: IngestSettings) -> Iterator[Record]:
+    """Every record of one input; a failure of the whole input becomes one issue."""
+    try:
+        if src.url and src.path is None:
+            from wiretrace.ingest.fetch import read_url
+
+            reader: Callable[[SourceInput, IngestSettings], Iterator[Record]] = read_url
+        else:
+            reader = reader_for(src.kind)
+    except (ImportError, LookupError):
+        yield IngestIssue(src.display, f"no reader for {src.kind} input")
+        return
+    # Records are yielded as they come (a WARC streams): failures end the input with
+    # one issue, after the records read so far.
+    try:
+        yield from reader(src, settings)
+    except IngestError as exc:
+        yield IngestIssue(exc.input, exc.reason)
+    except MemoryError:
+        yield IngestIssue(src.display, "out of memory while reading")
+    except RecursionError:
+        yield IngestIssue(src.display, "input nested too deeply to read")
+    except Exception as exc:
+        log.exception("reading %s failed", src.display)
+        yield IngestIssue(src.display, f"internal error while reading: {type(exc).__name__}: {exc}")
+
+
+def finish_record(record: Record) -> Output:
+    """``record`` with its body word count and content hash (articles only)."""
+    if isinstance(record, Article):
+        return record, word_count(record.text, record.excluded), record.content_hash
+    return record, None, None
+
+
+# -- jobs ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Job:
+    """One unit of work. ``inputs``: indices (into the planned inputs) it covers;
+    ``kind``: "files", "rows" or "done"; ``nbytes``: input bytes it covers (progress);
+    ``first_row``/``last_row``: the row numbers of a rows job (messages)."""
+
+    kind: str
+    inputs: list[int]
+    args: tuple[Any, ...] = ()
+    nbytes: int = 0
+    first_row: int = 0
+    last_row: int = 0
+    result: Any = field(default=None)
+
+
+#: A file's outputs, with its digest and the stat taken before reading it (the digest
+#: is None when the file changed while it was read, or was not asked for).
+FileResult = tuple[list[Output], str | None, Stat | None]
+
+
+def _read_files(
+    srcs: list[SourceInput], settings: IngestSettings, digests: bool
+) -> list[FileResult]:
+    """Worker task: every record of each file, and the file's digest if asked."""
+    out: list[FileResult] = []
+    for src in srcs:
+        if src.kind in ("text", "markdown") and src.path is not None:
+            out.append(_read_text_file(src, settings, digests))
+            continue
+        before = Stat.of(src.path) if digests else None
+        records = [finish_record(r) for r in read_one(src, settings)]
+        out.append((records, stable_digest(src.path, before), before))
+    return out
+
+
+def _read_text_file(src: SourceInput, settings: IngestSettings, digests: bool) -> FileResult:
+    """One text file, read once: its bytes are parsed and digested (the digest only
+    when the file did not change while it was read)."""
+    import hashlib
+
+    from wiretrace.ingest.textfile import article_from_bytes, load_bytes_stat
+
+    try:
+        data, st, stable = load_bytes_stat(src, settings)
+    except IngestError as exc:
+        return [(IngestIssue(exc.input, exc.reason), None, None)], None, None
+    before = Stat(st.st_size, st.st_mtime_ns) if digests else None
+    digest = hashlib.blake2b(data, digest_size=16).hexdigest() if digests and stable else None
+    parsed = _guarded(src, lambda: [article_from_bytes(data, src, settings)])
+    return [finish_record(r) for r in parsed], digest, before
+
+
+def _guarded(src: SourceInput, parse: Callable[[], list[Record]]) -> list[Record]:
+    """``parse()``, with any failure turned into one issue naming ``src``."""
+    try:
+        return parse()
+    except IngestError as exc:
+        return [IngestIssue(exc.input, exc.reason)]
+    except MemoryError:
+        return [IngestIssue(src.display, "out of memory while reading")]
+    except RecursionError:
+        return [IngestIssue(src.display, "input nested too deeply to read")]
+    except Exception as exc:
+        log.exception("reading %s failed", src.display)
+        reason = f"internal error while reading: {type(exc).__name__}: {exc}"
+        return [IngestIssue(src.display, reason)]
+
+
+def _parse_rows(
+    src: SourceInput, rows: list[Any], settings: IngestSettings
+) -> list[Output]:
+    """Worker task: table rows (framed by ``iter_rows``) as articles or issues."""
+    from wiretrace.ingest.tables import parse_row
+
+    out: list[Output] = []
+    for row in rows:
+        if isinstance(row, IngestIssue):
+            out.append((row, None, None))
+            continue
+        try:
+            record = parse_row(row, src, settings)
+        except Exception as exc:  # one bad row must not fail its neighbours
+            log.exception("parsing %s failed", row.where)
+            record = IngestIssue(row.where, f"internal error: {type(exc).__name__}: {exc}")
+        out.append(finish_record(record))
+    return out
+
+
+def _run(job: Job, settings: IngestSettings) -> Any:
+    if job.kind == "files":
+        return _read_files(job.args[0], settings, job.args[1])
+    if job.kind == "rows":
+        return _parse_rows(job.args[0], job.args[1], settings)
+    return job.result
+
+
+def _failed(job: Job, srcs: list[SourceInput], reason: str) -> Any:
+    """The result of a job whose worker died."""
+    if job.kind == "files":
+        return [([(IngestIssue(s.display, reason), None, None)], None, None) for s in job.args[0]]
+    src = job.args[0]
+    where = f"{src.display}:rows {job.first_row}-{job.last_row}"
+    return [(IngestIssue(where, reason), None, None)]
+
+
+def plan_jobs(
+    srcs: list[SourceInput], settings: IngestSettings, digests: bool
+) -> Iterator[Job]:
+    """Jobs for ``srcs`` in order: ``files`` jobs for single-file kinds, ``rows`` and
+    then ``done`` jobs for each table (framed lazily, as jobs are taken). ``digests``:
+    workers also digest the files they read (for skipping unchanged files later)."""
+    from wiretrace.ingest.tables import TABLE_KINDS, iter_rows
+
+    chunk: list[int] = []
+
+    def files_job() -> Job:
+        job = Job("files", list(chunk), ([srcs[i] for i in chunk], digests))
+        chunk.clear()
+        return job
+
+    for i, src in enumerate(srcs):
+        if src.kind not in TABLE_KINDS:
+            chunk.append(i)
+            if len(chunk) >= FILE_CHUNK:
+                yield files_job()
+            continue
+        if chunk:
+            yield files_job()
+        yield from _table_jobs(i, src, settings, iter_rows, digests)
+    if chunk:
+        yield files_job()
+
+
+def _table_jobs(
+    i: int,
+    src: SourceInput,
+    settings: IngestSettings,
+    iter_rows: Callable[..., Iterator[Any]],
+    digests: bool,
+) -> Iterator[Job]:
+    rows: list[Any] = []
+    nbytes = 0
+    first = 0
+    before = Stat.of(src.path) if digests else None
+    try:
+        for row in iter_rows(src, settings):
+            if isinstance(row, IngestIssue):
+                rows.append(row)
+                continue
+            if not first:
+                first = row.n
+            rows.append(row)
+            nbytes += len(row.data) if isinstance(row.data, bytes) else 0
+            if len(rows) >= ROW_CHUNK or nbytes >= ROW_CHUNK_BYTES:
+                yield Job("rows", [i], (src, rows), nbytes, first, row.n)
+                rows, nbytes, first = [], 0, 0
+        if rows:
+            last = next((r.n for r in reversed(rows) if not isinstance(r, IngestIssue)), first)
+            yield Job("rows", [i], (src, rows), nbytes, first, last)
+        yield Job("done", [i], result=([], stable_digest(src.path, before), before))
+    except IngestError as exc:
+        if rows:
+            yield Job("rows", [i], (src, rows), nbytes, first, first)
+        issue = IngestIssue(exc.input, exc.reason)
+        yield Job("done", [i], result=([(issue, None, None)], None, None))
+    except Exception as exc:
+        log.exception("reading %s failed", src.display)
+        issue = IngestIssue(
+            src.display, f"internal error while reading: {type(exc).__name__}: {exc}"
+        )
+        yield Job("done", [i], result=([(issue, None, None)], None, None))
+
+
+def run_jobs(
+    jobs: Iterator[Job], srcs: list[SourceInput], settings: IngestSettings, workers: int
+) -> Iterator[tuple[Job, Any]]:
+    """``(job, result)`` for every job, in order: in worker processes when ``workers``
+    is over 1, else here."""
+    if workers <= 1:
+        for job in jobs:
+            yield job, _run(job, settings)
+        return
+    yield from _run_pooled(jobs, srcs, settings, workers)
+
+
+def _watch_parent(pid: int) -> None:
+    """Worker initializer: exit as soon as the ingesting process ``pid`` is gone.
+
+    A pool worker blocks on its task queue, whose write end it holds itself, so it
+    never sees its parent die: without this, a SIGKILLed ingest would leave its
+    workers (and the fork server) running forever.
+    """
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # a process we may not signal holds the id: alive
+                pass
+
+    threading.Thread(target=watch, name="wiretrace-parent-watch", daemon=True).start()
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing
+
+    # forkserver: DuckDB's threads run in this process, and forking a threaded process
+    # is unsafe; the server preloads the readers so each worker starts warm.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(
+        ["wiretrace.ingest.work", "wiretrace.ingest.textfile", "wiretrace.ingest.tables"]
+    )
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_watch_parent, initargs=(os.getpid(),)
+    )
+
+
+def _run_pooled(
+    jobs: Iterator[Job], srcs: list[SourceInput], settings: IngestSettings, workers: int
+) -> Iterator[tuple[Job, Any]]:
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = _new_pool(workers)
+    pending: deque[tuple[Job, Future[Any] | None]] = deque()
+
+    def submit(job: Job) -> None:
+        if job.kind == "done":
+            pending.append((job, None))
+        else:
+            pending.append((job, pool.submit(_run, job, settings)))
+
+    try:
+        exhausted = False
+        while not exhausted or pending:
+            while not exhausted and len(pending) < IN_FLIGHT_PER_WORKER * workers:
+                job = next(jobs, None)
+                if job is None:
+                    exhausted = True
+                else:
+                    submit(job)
+            if not pending:
+                break
+            job, future = pending.popleft()
+            if future is None:
+                yield job, job.result
+                continue
+            try:
+                result = future.result()
+            except BrokenProcessPool:
+                log.warning("an ingest worker process died; restarting the pool")
+                result = _failed(job, srcs, "worker process died while reading")
+                retry = list(pending)
+                pending.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _new_pool(workers)
+                for again, _ in retry:
+                    submit(again)
+            yield job, result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,344 @@
+"""The ingest driver end to end: every kind of bad input in one run, table rows spread
+over worker processes, files skipped when unchanged, and the progress bar."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from wiretrace.cli import main
+from wiretrace.ingest import IngestSummary, ingest
+from wiretrace.settings import load_settings
+from wiretrace.store import Store
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEEDS = SHARED / "examples" / "seeds"
+BBC = SHARED / "data" / "bbc-news"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+A = "000_a7cae44381716f60"
+B = "003_aa80bf1ba9256955"
+
+
+def _bbc(n: int, folder: str = "business") -> list[tuple[str, str, str]]:
+    """(id, title, body) of ``n`` real BBC articles."""
+    out = []
+    for path in sorted((BBC / folder).glob("*.txt"))[:n]:
+        lines = path.read_bytes().decode("utf-8", "replace").split("\n")
+        out.append((f"{folder}/{path.stem}", lines[0].strip(), "\n".join(lines[2:]).strip()))
+    return out
+
+
+def _warc_response(uri: str, html: bytes, n: int) -> bytes:
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+    http += f"Content-Length: {len(html)}\r\n\r\n".encode() + html
+    header = (
+        f"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {uri}\r\n"
+        f"WARC-Date: 2025-06-01T12:00:0{n}Z\r\n"
+        f"WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-{n:012d}>\r\n"
+        f"Content-Type: application/http; msgtype=response\r\n"
+        f"Content-Length: {len(http)}\r\n\r\n"
+    )
+    return header.encode() + http + b"\r\n\r\n"
+
+
+def _bbc_page(title: str, body: str) -> bytes:
+    paras = "".join(f"<p>{p}</p>" for p in body.split("\n") if p.strip())
+    return (
+        f"<!DOCTYPE html><html><head><title>{title}</title></head><body>"
+        f"<article><h1>{title}</h1>{paras}</article></body></html>"
+    ).encode()
+
+
+def cli(*args: str) -> object:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+# -- every bad input in one run ----------------------------------------------------------
+
+
+def test_every_bad_input_gets_one_line_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in (A, B):
+        shutil.copyfile(SEEDS / f"{name}.txt", inbox / f"{name}.txt")
+    # Unreadable: binary data under a text name, and a file without read permission.
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
+    (inbox / "photo.txt").write_bytes(png)
+    locked = inbox / "locked.txt"
+    locked.write_text("Locked away\n\nNobody may read this article at all.\n")
+    locked.chmod(0)
+    # Invalid UTF-8: decoded with detection, said so (a warning).
+    (inbox / "legacy.txt").write_bytes(
+        "Caf\u00e9 owners protest\r\n\r\n\u201cWe\u2019re open,\u201d the caf\u00e9 owners "
+        "said on Monday, protesting against the new tax.\r\n".encode("cp1252")
+    )
+    # An empty article (a warning).
+    (inbox / "empty.txt").write_text("Just a headline\n\n\n")
+    # A 50 MB article: refused before it is read, past ingest.max_article_bytes.
+    with (inbox / "huge.txt").open("w") as fh:
+        fh.write("An enormous article\n\n")
+        line = "The council met again on Tuesday to discuss the harbour budget. " * 16 + "\n"
+        for _ in range(50_000_000 // len(line) + 1):
+            fh.write(line)
+    # A JSON Lines table with a malformed line and a line that is not an object.
+    rows = _bbc(2)
+    (inbox / "rows.jsonl").write_text(
+        "\n".join(
+            [
+                json.dumps({"id": rows[0][0], "title": rows[0][1], "text": rows[0][2]}),
+                '{"id": "broken", "text": "no closing brace"',
+                json.dumps(["not", "an", "object"]),
+                json.dumps({"id": rows[1][0], "title": rows[1][1], "text": rows[1][2]}),
+            ]
+        )
+        + "\n"
+    )
+    # A WARC cut inside its second record: the first page is kept.
+    first = _warc_response("https://news.example/cranes", _bbc_page(*_bbc(3)[2][1:]), 1)
+    second = _warc_response(
+        "https://news.example/agency", (FIXTURES / "html" / "agency_story.html").read_bytes(), 2
+    )
+    (inbox / "crawl.warc").write_bytes(first + second[: len(second) // 2])
+    # Hostile HTML (scripts, iframes, handlers): its article text only.
+    shutil.copyfile(FIXTURES / "html" / "hostile.html", inbox / "hostile.html")
+
+    try:
+        result = cli("ingest", str(inbox), str(tmp_path / "missing-folder"), "--json")
+    finally:
+        locked.chmod(0o644)
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    stderr = result.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    summary = json.loads(result.stdout)  # type: ignore[attr-defined]
+
+    def one_line(severity: str, name: str, reason: str) -> None:
+        hits = [ln for ln in lines if ln.startswith(f"{severity}: ") and name in ln]
+        assert len(hits) == 1, (name, lines)
+        assert reason in hits[0], (reason, hits[0])
+
+    one_line("error", "missing-folder", "no such file or directory")
+    one_line("error", "photo.txt", "binary")
+    if os.geteuid() != 0:  # root reads any file
+        one_line("error", "locked.txt", "cannot read")
+    one_line("warning", "legacy.txt", "encoding guessed as cp1252")
+    one_line("warning", "empty.txt", "empty article skipped")
+    one_line("error", "huge.txt", "over ingest.max_article_bytes (20000000)")
+    one_line("error", "rows.jsonl:line 2", "malformed JSON")
+    one_line("error", "rows.jsonl:line 3", "not an object")
+    one_line("error", "crawl.warc", "damaged WARC")
+    # The summary counts them; the good inputs went on and were stored.
+    errors = 6 + (os.geteuid() != 0)
+    assert len(summary["errors"]) == errors and len(summary["warnings"]) == 2
+    assert summary["skipped"] == 1
+    stored = {r["id"]: r for r in map(json.loads, cli("articles", "--json").stdout.splitlines())}  # type: ignore[attr-defined]
+    expected = {A, B, "legacy", rows[0][0], rows[1][0], "https://news.example/cranes", "hostile"}
+    if os.geteuid() == 0:
+        expected.add("locked")
+    assert set(stored) == expected
+    assert summary["articles"] == len(expected)
+    hostile = Store.open(tmp_path / "wiretrace.duckdb", read_only=True)
+    try:
+        text = hostile.get_article("hostile").text.lower()
+    finally:
+        hostile.close()
+    assert "2.3 million pounds" in text
+    assert all(bad not in text for bad in ("alert", "<script", "iframe", "onerror", "javascript"))
+
+
+# -- tables over worker processes ---------------------------------------------------------
+
+
+def _summary_view(summary: IngestSummary) -> tuple[object, ...]:
+    return (
+        summary.articles_added,
+        summary.skipped,
+        [(i.input, i.reason, i.severity) for i in summary.errors],
+        [(i.input, i.reason, i.severity) for i in summary.warnings],
+    )
+
+
+def test_one_large_table_is_parsed_over_workers_in_order(tmp_path: Path) -> None:
+    """A 2.5 MB JSON Lines file is split into row batches parsed by two worker
+    processes; ids, stored order, issues and counts equal a one-process read."""
+    rows = _bbc(400) + _bbc(400, "sport") + _bbc(300, "tech")
+    lines: list[str] = []
+    for n, (id, title, body) in enumerate(rows):
+        lines.append(json.dumps({"id": id, "title": title, "text": body}))
+        if n % 250 == 7:
+            lines.append('{"id": "bad", "text": ')  # malformed, mid-file
+        if n % 333 == 5:
+            lines.append(json.dumps({"id": f"blank{n}", "text": "   "}))  # empty: warning
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    assert path.stat().st_size > 2_000_000  # over the pooling threshold
+    views = []
+    ids = []
+    for workers in (2, 1):
+        with Store.open(tmp_path / f"w{workers}.duckdb") as store:
+            summary = ingest([path], store, load_settings({"ingest.workers": workers}))
+            views.append(_summary_view(summary))
+            ids.append(store.article_ids())
+    assert views[0] == views[1]
+    assert ids[0] == ids[1]
+    added, _skipped, errors, warnings = views[0]
+    unique = {id for id, _, _ in rows}
+    assert added == len(unique)
+    assert len(errors) == 5 and all("malformed JSON" in e[1] for e in errors)  # type: ignore[union-attr]
+    line_numbers = [int(e[0].rsplit(" ", 1)[1]) for e in errors]  # type: ignore[union-attr]
+    assert line_numbers == sorted(line_numbers)
+    assert len(warnings) >= 4  # type: ignore[arg-type]
+
+
+# -- unchanged files are not read again --------------------------------------------------
+
+
+def test_unchanged_files_are_skipped_and_changes_still_make_versions(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name in (A, B):
+        shutil.copyfile(SEEDS / f"{name}.txt", inbox / f"{name}.txt")
+    (inbox / "empty.txt").write_text("Just a headline\n")
+    (inbox / "photo.txt").write_bytes(bytes(range(256)) * 8)
+    rows = _bbc(3)
+    (inbox / "rows.jsonl").write_text(
+        "\n".join(json.dumps({"id": i, "title": t, "text": b}) for i, t, b in rows) + "\n"
+    )
+    db = tmp_path / "w.duckdb"
+    with Store.open(db) as store:
+        first = ingest([inbox], store)
+        assert first.articles_added == 5 and first.files_unchanged == 0
+        assert len(first.errors) == 1 and len(first.warnings) == 1
+
+        # The same input again: nothing read but the file with an error; the summary
+        # still counts every article and repeats the warning and the error.
+        again = ingest([inbox], store)
+        assert again.files_unchanged == 4 and again.articles_added == 0
+        assert again.unchanged == 5 and again.skipped == 1
+        assert _summary_view(again)[2:] == _summary_view(first)[2:]
+
+        # Touched, same bytes: still skipped (its digest is compared).
+        future = time.time() + 10
+        os.utime(inbox / f"{A}.txt", (future, future))
+        touched = ingest([inbox], store)
+        assert touched.files_unchanged == 4 and touched.unchanged == 5
+
+        # Changed to the same size within the same clock tick: read, and a version.
+        path = inbox / f"{B}.txt"
+        text = path.read_text()
+        path.write_text(text.replace("Latest News", "Latest Newz"))
+        changed = ingest([inbox], store)
+        assert changed.versions == [(B, 2)] and changed.files_unchanged == 3
+
+        # An article removed from the store comes back from its unchanged file.
+        store.remove_article(A)
+        back = ingest([inbox], store)
+        assert back.articles_added == 1 and back.files_unchanged == 3
+        assert A in store.article_ids()
+
+        # Another id stored a new version meanwhile: the file is read again and its
+        # own content comes back as the next version (the content-hash rule decides).
+        from wiretrace.ingest.textfile import parse_text
+        from wiretrace.settings import IngestSettings
+
+        other = parse_text("Other text\n\nSomething else entirely, said the mayor.\n", A,
+                           "elsewhere", "text", IngestSettings())
+        store.put_articles([other])
+        restored = ingest([inbox], store)
+        assert restored.versions == [(A, 3)]
+
+        # Settings that change what is read make every file be read again.
+        tz = ingest([inbox], store, load_settings({"ingest.default_timezone": "UTC"}))
+        assert tz.files_unchanged == 0
+        # The same files given from their parent folder have other ids: other inputs
+        # (the table's rows keep the ids of their id column).
+        parent = ingest([tmp_path], store)
+        assert parent.files_unchanged == 0
+        assert parent.articles_added == 2 and parent.unchanged == 3
+        assert f"inbox/{A}" in store.article_ids()
+
+
+def test_rerun_from_the_command_line_reports_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copytree(SEEDS, tmp_path / "seeds", ignore=shutil.ignore_patterns("*.md"))
+    (tmp_path / "seeds" / "empty.txt").write_text("A headline alone\n")
+    first = cli("ingest", "seeds", "--json")
+    # The same folder named another way: skipped all the same, and the repeated
+    # warning names the file as given this time.
+    again = cli("ingest", str(tmp_path / "seeds"), "--json")
+    assert first.exit_code == again.exit_code == 0  # type: ignore[attr-defined]
+    payload = json.loads(again.stdout)  # type: ignore[attr-defined]
+    assert payload["files_unchanged"] == 3 and payload["unchanged"] == 2
+    assert payload["added"] == 0 and payload["skipped"] == 1
+    assert payload["warnings"] == [
+        {"input": str(tmp_path / "seeds" / "empty.txt"), "reason": "empty article skipped"}
+    ]
+    human = cli("ingest", "seeds")
+    assert "3 unchanged, not read again" in human.stdout  # type: ignore[attr-defined]
+
+
+# -- progress ----------------------------------------------------------------------------
+
+
+def _run_in_terminal(args: list[str], cwd: Path) -> str:
+    """Run ``wiretrace ARGS`` with standard error on a pseudo-terminal; its output."""
+    import pty
+    import select
+
+    main_fd, worker_fd = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wiretrace", *args],
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=worker_fd,
+        env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
+    )
+    os.close(worker_fd)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main_fd], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(main_fd, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=60)
+    os.close(main_fd)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_progress_bar_on_a_terminal_quiet_when_piped(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    for sub in ("business", "tech"):
+        shutil.copytree(BBC / sub, inbox / sub)
+    drawn = _run_in_terminal(["ingest", str(inbox), "--db", "t.duckdb"], tmp_path)
+    assert "ingest" in drawn and "articles" in drawn
+    assert "911/911" in drawn  # files done of files
+    assert "MB" in drawn or "kB" in drawn  # bytes read
+    piped = subprocess.run(
+        [sys.executable, "-m", "wiretrace", "ingest", str(inbox), "--db", "p.duckdb"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""  # no bar, no control characters, when piped
+    assert "911 articles ingested" in piped.stdout or "articles ingested" in piped.stdout

@@ -2,39 +2,22 @@
 
 from __future__ import annotations
 
-import re
+import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from wiretrace.analyze.stories import StoryAssigner, StoryState, bcubed
-from wiretrace.models import Article, Span
+from wiretrace.analyze.stories import StoryAssigner, bcubed, story_id
+from wiretrace.models import Article
 
-WIKIREF = Path(__file__).resolve().parents[2] / "shared" / "data" / "wikiref" / "WikiRef220"
-MAIN = {"ParisAttacks", "malaysia.airlines.flight", "premier.league", "samsung.galaxy.s",
-        "michelle.obama"}  # fmt: skip
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from eval.stories_gate import MAIN_TOPICS as MAIN  # noqa: E402
+from eval.stories_gate import label, load_wikiref  # noqa: E402
+
 SINGLE_EVENT = ("ParisAttacks", "malaysia.airlines.flight")
-
-
-def label(stem: str) -> str:
-    """The file name without its trailing digits, spaces, parentheses and dots."""
-    return re.sub(r"[\d\s().]+$", "", stem)
-
-
-def load_wikiref() -> list[Article]:
-    articles = []
-    for path in sorted(WIKIREF.glob("*.txt")):
-        raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("cp1252", errors="replace")
-        first = text.split("\n", 1)[0]
-        articles.append(
-            Article(id=path.stem, text=text, title=first.strip(),
-                    excluded=(Span(0, len(first), "title"),))
-        )  # fmt: skip
-    return articles
 
 
 def cluster(articles: list[Article]) -> dict[str, str]:
@@ -93,13 +76,65 @@ def test_incremental_keeps_story_ids(
     assigner.assign(first)
     assigner.merge()
     before = {a: assigner.of_article[a] for a in (x.id for x in first)}
-    states = [StoryState(id=s.id, founder=s.founder, members=list(s.members),
-                         centroid=dict(s.centroid), start=s.start, end=s.end)
-              for s in assigner.stories.values()]  # fmt: skip
-    resumed = StoryAssigner(stories=states, df=assigner.df, n_docs=assigner.n_docs)
+    resumed = StoryAssigner.from_tables(assigner.tables())
+    assert resumed.of_article == assigner.of_article, "the state round-trips"
     resumed.assign(later)
     resumed.merge()
     after = {a: resumed.of_article[a] for a in before}
     assert after == before, "articles already in a story keep their story id"
     joined = sum(1 for a in later if resumed.of_article[a.id] in set(before.values()))
     assert joined >= len(later) // 2, "most later articles join existing stories"
+
+
+def test_reuse_links_articles_that_words_alone_would_not() -> None:
+    text = "Police said the bridge over the river closed for repairs on Monday."
+    a = Article(id="a", text=text, published=datetime(2024, 5, 6, 9))
+    b = Article(id="b", text="A football club signed a new striker for a record fee.",
+                published=datetime(2024, 5, 6, 10))  # fmt: skip
+    apart = StoryAssigner()
+    apart.assign([a, b])
+    assert apart.of_article["a"] != apart.of_article["b"]
+    linked = StoryAssigner()
+    linked.assign([a, b], reuse={"b": {"a"}})
+    assert linked.of_article["a"] == linked.of_article["b"]
+
+
+def test_time_window_keeps_two_events_with_the_same_words_apart() -> None:
+    text = "Storm Ciara hit the coast of Cornwall with winds of 90mph, flooding Penzance."
+    early = Article(id="early", text=text, published=datetime(2020, 2, 9))
+    late = Article(id="late", text=text, published=datetime(2020, 11, 9))
+    near = Article(id="near", text=text, published=datetime(2020, 2, 11))
+    assigner = StoryAssigner(window_days=7)
+    assigner.assign([early, late, near])
+    assert assigner.of_article["early"] == assigner.of_article["near"]
+    assert assigner.of_article["late"] != assigner.of_article["early"]
+    state = assigner.stories[assigner.of_article["early"]]
+    assert (state.start, state.end) == (datetime(2020, 2, 9), datetime(2020, 2, 11))
+
+
+def test_story_ids_come_from_founders() -> None:
+    texts = ["Storm Ciara hit the coast of Cornwall, flooding Penzance and Newlyn.",
+             "Storm Ciara flooded Penzance and Newlyn on the coast of Cornwall."]  # fmt: skip
+    arts = [Article(id=f"x{i}", text=t, published=datetime(2020, 2, 9, i)) for i, t in
+            enumerate(texts)]  # fmt: skip
+    assigner = StoryAssigner()
+    assigner.assign(arts)
+    assert set(assigner.of_article.values()) == {story_id("x0")}
+
+
+def test_bad_threshold_is_refused() -> None:
+    with pytest.raises(ValueError, match="threshold must be in"):
+        StoryAssigner(threshold=1.5)
+
+
+def test_readme_shows_the_gate_figures() -> None:
+    """The README's stories section is the gate's output, regenerated, never typed."""
+    from eval.stories_gate import fact_scores, floors, render_markdown, story_scores
+
+    scores = {**story_scores(), **fact_scores()}
+    assert all(scores[k] >= f["min"] for k, f in floors().items())
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("<!-- stories:start -->\n", 1)[1].split("<!-- stories:end -->", 1)[0]
+    assert section == render_markdown(scores), (
+        "run `python eval/stories_gate.py --update-readme README.md`"
+    )

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import combinations
 
-from wiretrace.analyze.facts import Fact, compare_facts, entity_names, extract_facts
+from wiretrace.analyze.entities import entity_kinds
+from wiretrace.analyze.facts import Fact, compare_facts, extract_facts
 from wiretrace.analyze.stories import StoryState
+from wiretrace.analyze.story_vectors import STOP_WORDS
 from wiretrace.models import Article, ReusePair
+from wiretrace.text.aliases import AliasTable
 
-__all__ = ["Story", "summarize_story"]
+__all__ = ["Story", "story_label", "summarize_story"]
+
+_TITLE_WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +26,8 @@ class Story:
     """One story: articles about one event, with what they state.
 
     ``links`` lists every pair of its articles as ``(a, b, "reuse")`` where they share
-    text (a reuse pair exists) or ``(a, b, "independent")`` otherwise.
+    text (a stored reuse pair exists; ``reuse`` holds those pairs) or
+    ``(a, b, "independent")`` otherwise (independent reporting).
     """
 
     id: str
@@ -30,9 +38,11 @@ class Story:
     entities: Mapping[str, Sequence[str]]
     facts: tuple[Fact, ...]
     links: tuple[tuple[str, str, str], ...]
+    reuse: tuple[ReusePair, ...] = field(default=())
 
     def to_json(self) -> dict[str, object]:
-        """The ``wiretrace stories --json`` line (DESIGN.md section 3)."""
+        """The ``wiretrace stories --json`` line (DESIGN.md section 3), plus ``links``
+        and ``reuse`` (the stored pairs inside the story, without passages)."""
         return {
             "story": self.id,
             "title": self.title,
@@ -42,22 +52,33 @@ class Story:
             "entities": {k: list(v) for k, v in self.entities.items()},
             "facts": [f.to_json() for f in self.facts],
             "links": [list(link) for link in self.links],
+            "reuse": [
+                {
+                    "source": p.source,
+                    "target": p.target,
+                    "target_coverage": round(p.target_coverage, 4),
+                    "credit": p.credit,
+                    "passages": len(p.passages),
+                }
+                for p in self.reuse
+            ],
         }
 
 
-def _label(state: StoryState, articles: Mapping[str, Article]) -> str:
-    """The title of the member closest to the story's centroid, else its top terms."""
-    top = state.norm_top(30)
-    best, best_score = None, -1.0
-    for aid in state.members:
-        art = articles.get(aid)
-        if art is None or not art.title:
-            continue
-        words = {w.lower().strip(".,:;'\"") for w in art.title.split()}
-        score = sum(top.get(w, 0.0) for w in words) / (1 + 0.05 * len(words))
+def story_label(titles: Sequence[str | None]) -> str:
+    """A short title for a story: the member title whose words the other members'
+    titles share most (the most central one); the first title on ties; "" if none."""
+    named = [t for t in titles[:50] if t]
+    if len(named) <= 2:
+        return named[0] if named else ""
+    words = [{w for w in _TITLE_WORD.findall(t.lower()) if w not in STOP_WORDS} for t in named]
+    freq: Counter[str] = Counter(w for ws in words for w in ws)
+    best, best_score = named[0], -1.0
+    for title, ws in zip(named, words, strict=True):
+        score = sum(freq[w] - 1 for w in ws) / (1 + 0.05 * len(ws))
         if score > best_score:
-            best, best_score = art.title, score
-    return best or " ".join(list(top)[:5])
+            best, best_score = title, score
+    return best
 
 
 def summarize_story(
@@ -65,33 +86,40 @@ def summarize_story(
     articles: Mapping[str, Article],
     pairs: Sequence[ReusePair],
     max_links: int = 2000,
+    aliases: AliasTable | None = None,
+    title: str | None = None,
 ) -> Story:
     """Build the :class:`Story` of ``state`` from its articles and the reuse pairs.
 
     Facts are extracted from each member (boilerplate excluded) with relative and
     year-less dates resolved against the article's own date, else the story's dates.
+    Entities merge alias forms and take their kinds from the alias and agency tables
+    (``aliases``: the collection's alias table; the built-in one when None).
     """
     members = [articles[a] for a in state.members if a in articles]
     members.sort(key=lambda a: (a.published is None, _naive(a.published), a.id))
-    story_dates = [a.published.date() for a in members if a.published is not None]
+    story_dates = sorted({a.published.date() for a in members if a.published is not None})
     mentions = []
     for art in members:
         mentions.extend(extract_facts(art, story_dates=_dates(story_dates)))
-    reused = {frozenset((p.source, p.target)) for p in pairs}
     ids = [a.id for a in members]
+    inside = set(ids)
+    reuse = tuple(p for p in pairs if p.source in inside and p.target in inside)
+    reused = {frozenset((p.source, p.target)) for p in reuse}
     links = tuple(
         (a, b, "reuse" if frozenset((a, b)) in reused else "independent")
         for a, b in list(combinations(ids, 2))[:max_links]
     )
     return Story(
         id=state.id,
-        title=_label(state, articles),
+        title=title or story_label([a.title for a in members]),
         articles=tuple(ids),
         start=state.start,
         end=state.end,
-        entities=entity_names(mentions),
+        entities=entity_kinds(mentions, aliases if aliases is not None else AliasTable.load()),
         facts=tuple(compare_facts(mentions)),
         links=links,
+        reuse=reuse,
     )
 
 

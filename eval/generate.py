@@ -142,6 +142,7 @@ _AGENCY_MENTION = re.compile(
     r"\b(?:Reuters|AFP|Agence France|Associated Press|AP|PA|Press Association|Bloomberg|"
     r"Dow Jones|Xinhua|Kyodo|Interfax|Itar-Tass|Tass|DPA|ANSA|EFE|UPI)\b"
 )
+_WHOLE_SENTENCE = re.compile(r"[\"'“‘(]*[A-Z0-9£$].*[.!?][\"'”’)]*$", re.S)
 MIN_SENTENCE_WORDS = 5
 RUN_WORDS = 8
 
@@ -631,6 +632,10 @@ def generate(
     def finish_copy(doc: Doc, src: Doc, kind: str, credit: tuple[str | None, str, str]) -> None:
         name, style, status = credit
         outlet = rng.choice(OUTLETS)
+        if outlet[0] == src.outlet:
+            # a chain's end is another outlet than the one it copies (its credit names
+            # that outlet); the next outlet keeps the random stream unchanged
+            outlet = OUTLETS[(OUTLETS.index(outlet) + 1) % len(OUTLETS)]
         _copy_meta(doc, rng, outlet, when_copy(src), name, style if style != "dateline" else "none")
         if name and style == "dateline":
             dl = f"{(src.dateline or 'LONDON')} ({name}) - "
@@ -702,7 +707,9 @@ def generate(
         finish_copy(b, a, "chain_spun", credit_plan(a))
         c = Doc(id=next_id(), role="copy", base=None, title=b.title, paragraphs=[])
         b_paras = body_pieces(b)
-        keep = max(3, len(b_paras) - rng.randrange(0, 3))
+        # C is B cut from the bottom (one or two paragraphs), as reprints are: with B's
+        # whole text and no time or credit, nothing could tell B from C
+        keep = max(2, len(b_paras) - max(1, rng.randrange(0, 3)))
         c.paragraphs = [[_copy_piece(b, p) for p in para] for para in b_paras[:keep]]
         c_credit: tuple[str | None, str, str] = (
             (b.outlet, "source", "credited") if rng.random() < 0.5 else (None, "", "uncredited")
@@ -714,6 +721,11 @@ def generate(
         s for b in donor_bases for s in b.sentences() if len(_norm_words(s)) >= MIN_SENTENCE_WORDS
     ]
     rng.shuffle(donor_sents)
+    # novel sentences are whole sentences (a capital, a digit or a quote first, final
+    # punctuation last): a BBC list line or heading run into the next sentence would hide
+    # the sentence break from any reader; filtered after the shuffle, so the random
+    # stream is unchanged
+    donor_sents = [s for s in donor_sents if _WHOLE_SENTENCE.match(s)]
     patch_sources = list(origins)
     for _i in range(n_patchworks):
         srcs = rng.sample(patch_sources, rng.choice((2, 3)))

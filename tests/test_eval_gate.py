@@ -224,7 +224,7 @@ def test_readme_block_is_regenerated(tmp_path: Path, truth: dict[str, Any]) -> N
     from eval.run_gate import GateResult, _floors
 
     baseline = json.loads((ROOT / "eval" / "baseline.json").read_text(encoding="utf-8"))
-    s = score(truth, perfect(truth))
+    s = score(truth, perfect(truth), perfect_patchwork(truth))
     result = GateResult(
         s,
         _floors(baseline, s),

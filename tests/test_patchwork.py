@@ -146,3 +146,21 @@ def test_passage_with_its_own_origin_counts_for_that_origin() -> None:
         ("Heavy", "x")
     ]
     assert patchwork(x, [pair]).reused_words == 0
+
+
+def test_a_heading_run_into_the_next_sentence_is_cut_at_the_passage_boundary() -> None:
+    """A list line without final punctuation runs into the copied sentence: the splitter
+    sees one sentence, the passage boundary before a capitalised word shows the break.
+    A passage that stops mid-clause (lower-case word next) is not cut."""
+    x = article("x", FIRST)
+    copied = FIRST.split("\n\n")[1].split(" The regional", maxsplit=1)[0]
+    s = article(
+        "s",
+        "Weekend fixtures\n\nNewcastle v Tottenham or Nottingham Forest " + copied + "\n",
+    )
+    pair = attribute(x, s, [same(x, s, copied)], Settings())
+    work = patchwork(s, [pair])
+    assert [(w.text, w.source) for w in work.sentences] == [
+        ("Newcastle v Tottenham or Nottingham Forest", None),
+        (copied, "x"),
+    ]

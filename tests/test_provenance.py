@@ -19,7 +19,7 @@ from wiretrace.analyze.provenance import (
     resolve_chains,
 )
 from wiretrace.ingest.textfile import parse_text
-from wiretrace.models import Article, Edit, Passage
+from wiretrace.models import Article, Edit, Passage, ReusePair
 from wiretrace.settings import IngestSettings, Settings
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "examples" / "seeds"
@@ -324,12 +324,12 @@ def test_resolve_chains_keeps_chain_and_drops_siblings() -> None:
         "The central bank raised its main interest rate by half a point on Thursday, "
         "its third increase this year, and said inflation in the U.S. would ease slowly."
     )
-    changed = base.replace("U.S.", "USA")
+    changed = base.replace("raised", "lifted")
     x = article("x", reprint(base, "Rates up"), published=datetime(2022, 5, 5, 8, tzinfo=UTC))
     y = article("y", reprint(changed, "Rates rise"), published=datetime(2022, 5, 5, 9, tzinfo=UTC))
     z = article("z", reprint(changed, "Bank rate"), published=datetime(2022, 5, 5, 10, tzinfo=UTC))
     w = article("w", reprint(base, "Bank moves"), published=datetime(2022, 5, 5, 11, tzinfo=UTC))
-    swap = [("U.S.", "USA", "alias")]
+    swap = [("raised", "lifted", "synonym")]
     xy = attribute(x, y, [edited(x, y, base, changed, swap)], Settings())
     xz = attribute(x, z, [edited(x, z, base, changed, swap)], Settings())
     yz = attribute(y, z, [same(y, z, changed)], Settings())
@@ -427,3 +427,153 @@ def test_seeds_end_to_end_through_detection() -> None:
         assert needle in evidence
     work = patchwork(b, pairs)
     assert len(work.novel) == 10 and (work.reused_words, work.body_words) == (91, 307)
+
+
+# --------------------------------------------------------------------------- groups
+
+PARAS = (
+    "The harbour authority closed the northern port on Monday after a storm surge "
+    "flooded the container terminal and knocked out power to three of its cranes.",
+    "Engineers expect the terminal to stay shut for at least four days while pumps "
+    "drain the quay and electricians check every cable running under the yard.",
+    "Shipping lines have diverted eleven vessels to the southern port, where workers "
+    "are unloading around the clock to clear a backlog of refrigerated cargo.",
+    "The regional government said it would pay for emergency repairs and promised a "
+    "review of the sea wall, which was last raised more than thirty years ago.",
+    "Local traders warned that fresh fruit and fish could run short in the city's "
+    "markets by the weekend if the cranes are not working again soon.",
+)
+
+
+def wire(id: str, paras: tuple[str, ...], when: datetime) -> Article:
+    """A Reuters origin: byline, date, dateline."""
+    body = "\n\n".join(paras)
+    text = (
+        f"Port shut by storm\n\nBy Anna Keller, Reuters | {when:%d %b %Y %H:%M} GMT\n\n"
+        f"LONDON (Reuters) - {body}\n"
+    )
+    return article(id, text)
+
+
+def outlet_copy(id: str, paras: tuple[str, ...], outlet: str, when: datetime | None) -> Article:
+    """A copy by an outlet, no credit line."""
+    head = f"By {outlet} staff" + (f" | {when:%d %b %Y %H:%M} GMT" if when else "")
+    return article(id, f"Storm closes port\n\n{head}\n\n" + "\n\n".join(paras) + "\n")
+
+
+def test_star_around_a_reprint_is_re_centred_on_the_origin() -> None:
+    """Detection gave a near-duplicate group as a star around a reprint (R): the origin
+    X paired with R, and the partial copy M paired with R only. Provenance aligns X with
+    M and pairs each member with the origin; the sibling pair R - M goes."""
+    from wiretrace.analyze.provenance import attribute_all
+    from wiretrace.detect import align_articles
+    from wiretrace.text.aliases import AliasTable
+
+    t0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
+    x = wire("x", PARAS, t0)
+    r = outlet_copy("r", PARAS, "Daily Ledger", t0 + timedelta(hours=2))
+    m = outlet_copy("m", PARAS[:3], "Northern Post", t0 + timedelta(hours=5))
+    settings, table = Settings(), AliasTable.load()
+    star = []
+    for a, b in ((r, x), (r, m)):
+        passages = align_articles(a, b, settings, table)
+        assert passages
+        star.append(ReusePair(a.id, b.id, tuple(passages)))
+    pairs = attribute_all(star, {z.id: z for z in (x, r, m)}, settings, table)
+    assert [(p.source, p.target) for p in pairs] == [("x", "m"), ("x", "r")]
+    assert all(p.credit == "uncredited" for p in pairs)
+    no_closing = attribute_all(
+        star,
+        {z.id: z for z in (x, r, m)},
+        Settings().with_overrides({"provenance.close_triangle_words": 0}),
+        table,
+    )
+    assert {(p.source, p.target) for p in no_closing} == {("x", "r"), ("r", "m")}
+
+
+def test_chain_found_through_a_star_and_turned_round() -> None:
+    """A -> B (B rewords A) -> C (C copies B, cut from the bottom); B and C are undated,
+    so no time says who copied whom between them. Detection paired A and B with C only.
+    C follows B's rewording, and B holds A's text that C lacks: the chain is
+    A -> B -> C, whatever the attribution of B - C said."""
+    from wiretrace.analyze.provenance import attribute_all
+    from wiretrace.detect import align_articles
+    from wiretrace.text.aliases import AliasTable
+
+    t0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
+    a = wire("a", PARAS, t0)
+    spun = tuple(
+        p.replace("closed", "shut")
+        .replace("expect", "anticipate")
+        .replace("diverted", "redirected")
+        .replace("promised", "pledged")
+        .replace("warned", "cautioned")
+        for p in PARAS
+    )
+    b = outlet_copy("b", spun, "Daily Ledger", None)
+    c = outlet_copy("c", spun[:3], "Northern Post", None)
+    settings, table = Settings(), AliasTable.load()
+    star = []
+    for x, y in ((c, a), (c, b)):
+        passages = align_articles(x, y, settings, table)
+        assert passages
+        star.append(ReusePair(x.id, y.id, tuple(passages)))
+    pairs = attribute_all(star, {z.id: z for z in (a, b, c)}, settings, table)
+    assert [(p.source, p.target) for p in pairs] == [("a", "b"), ("b", "c")]
+    chain = pairs[1]
+    assert "a copy chain a -> b -> c" in " | ".join(chain.evidence)
+
+
+def test_alias_swaps_alone_do_not_make_a_chain() -> None:
+    """Two reprints that make the same house-style name swap ("US" -> "United States")
+    are siblings: alias swaps are made independently by many outlets."""
+    base = (
+        "The central bank raised its main interest rate by half a point on Thursday, "
+        "its third increase this year, and said inflation in the US would ease slowly."
+    )
+    changed = base.replace("US", "United States")
+    x = article("x", reprint(base, "Rates up"), published=datetime(2022, 5, 5, 8, tzinfo=UTC))
+    y = article("y", reprint(changed, "Rates rise"), published=datetime(2022, 5, 5, 9, tzinfo=UTC))
+    z = article("z", reprint(changed, "Bank rate"), published=datetime(2022, 5, 5, 10, tzinfo=UTC))
+    swap = [("US", "United States", "alias")]
+    xy = attribute(x, y, [edited(x, y, base, changed, swap)], Settings())
+    xz = attribute(x, z, [edited(x, z, base, changed, swap)], Settings())
+    yz = attribute(y, z, [same(y, z, changed)], Settings())
+    kept = resolve_chains([xy, xz, yz])
+    assert [(p.source, p.target) for p in kept] == [("x", "y"), ("x", "z")]
+
+
+def test_excerpt_cut_from_the_bottom_points_to_the_longer_article() -> None:
+    """No time, no credit: the article that is entirely inside the other, which goes
+    on for two more paragraphs, is the excerpt."""
+    full = outlet_copy("full", PARAS, "Daily Ledger", None)
+    cut = outlet_copy("cut", PARAS[:3], "Northern Post", None)
+    text = "\n\n".join(PARAS[:3])
+    pair = attribute(cut, full, [same(cut, full, text)], Settings())
+    assert (pair.source, pair.target) == ("full", "cut")
+    assert any("cut from the bottom" in e for e in pair.evidence)
+
+
+def test_a_compilation_is_the_reuser_of_its_weakly_oriented_pairs() -> None:
+    """S stitches a paragraph of X (dated: clearly the origin) and one of W (no
+    evidence either way between W and S): S is a compilation, so W is the origin."""
+    from wiretrace.analyze.provenance import attribute_all
+
+    t0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
+    x = outlet_copy("x", PARAS[:2], "Daily Ledger", t0)
+    other = (
+        "Rail services between the two cities were suspended after a landslide blocked "
+        "the line near the river crossing, the operator said on its website.",
+        "Crews worked through the night to clear the rocks, and the operator hopes to "
+        "run a reduced timetable from Wednesday morning.",
+    )
+    w = outlet_copy("w", other, "Metro Gazette", None)
+    s = outlet_copy("s", (PARAS[0], other[0]), "Open Newsroom", None)
+    s = s.with_(published=t0 + timedelta(hours=3))
+    raw = [
+        ReusePair("x", "s", (same(x, s, PARAS[0]),)),
+        ReusePair("s", "w", (same(s, w, other[0]),)),
+    ]
+    pairs = attribute_all(raw, {z.id: z for z in (x, w, s)}, Settings())
+    assert [(p.source, p.target) for p in pairs] == [("w", "s"), ("x", "s")]
+    assert any("stitches other articles' text" in e for e in pairs[0].evidence)

@@ -17,6 +17,7 @@ import pytest
 from rich.console import Console
 
 from wiretrace.analyze.graph import build_graph
+from wiretrace.analyze.patchwork import patchwork
 from wiretrace.analyze.provenance import attribute
 from wiretrace.ingest.textfile import parse_text
 from wiretrace.models import Article, Edit, Passage, ReusePair
@@ -155,7 +156,9 @@ def test_html_report_is_self_contained_and_inert(tmp_path: Path) -> None:
     passage = Passage(j, j + len(phrase), i, i + len(phrase), phrase, phrase, 1.0, (edit,))
     pair = attribute(clean, hostile, [passage.swapped().swapped()], Settings())
     assert pair.source == "clean"
-    path = write_html_report(tmp_path / "report.html", [clean, hostile], [pair])
+    work = patchwork(hostile, [pair])
+    assert [s.novel for s in work.sentences] == [False, True]
+    path = write_html_report(tmp_path / "report.html", [clean, hostile], [pair], [work])
     raw = path.read_text(encoding="utf-8")
     doc = lxml.html.fromstring(raw)
     assert doc.xpath("//script") == []  # the report has no script of its own either
@@ -175,6 +178,12 @@ def test_html_report_is_self_contained_and_inert(tmp_path: Path) -> None:
     assert "<img src=x onerror=alert(1)>" in body_text
     assert "evil<script>" in body_text
     assert "1 uncredited" in " ".join(body_text.split())
+    # the hostile article's patchwork: its reused sentence coloured, as text
+    coloured = doc.xpath("//div[@class='article-text']/span[starts-with(@class, 'src')]")
+    assert [s.text_content() for s in coloured] == [phrase]
+    own = doc.xpath("//details[@class='own']//li")
+    assert [li.text_content().split()[0] for li in own] == ["Engineers"]
+    assert "&lt;img src=x onerror=alert(1)&gt;" in raw and "<img" not in raw
 
 
 def test_html_report_lists_seed_pair(seed_pair: tuple[Article, Article, ReusePair]) -> None:
@@ -230,6 +239,55 @@ def test_cli_show_and_export(seed_store: Path, tmp_path: Path) -> None:
     )
     assert done.exit_code == 0, done.output
     assert json.loads(out_json.read_text("utf-8"))["outlets"][0]["uncredited"] == 1
+    assert "own material: 10 sentences" in " ".join(shown.output.split())
+    assert "An AFP journalist" in shown.output and "Latest News" not in shown.output
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv", "jsonl"])
+def test_cli_exports_the_reuse_tables(seed_store: Path, tmp_path: Path, fmt: str) -> None:
+    import pyarrow.csv
+    import pyarrow.parquet
+    from click.testing import CliRunner
+
+    from wiretrace.cli import main
+
+    out = tmp_path / "tables"
+    done = CliRunner().invoke(
+        main, ["export", "--format", fmt, "--out", str(out), "--db", str(seed_store)]
+    )
+    assert done.exit_code == 0, done.output
+    rows: dict[str, list[dict[str, object]]] = {}
+    for name in ("pairs", "passages", "edits", "outlets"):
+        path = out / f"{name}.{fmt}"
+        if fmt == "parquet":
+            rows[name] = pyarrow.parquet.read_table(path).to_pylist()
+        elif fmt == "csv":
+            rows[name] = pyarrow.csv.read_csv(path).to_pylist()
+        else:
+            lines = path.read_text("utf-8").splitlines()
+            rows[name] = [json.loads(line) for line in lines]
+    [pair] = rows["pairs"]
+    assert (pair["source"], pair["target"], pair["credit"]) == (A_ID, B_ID, "uncredited")
+    evidence = pair["evidence"]
+    if fmt == "csv":  # CSV has no lists: JSON text in the cell
+        assert isinstance(evidence, str)
+        evidence = json.loads(evidence)
+    assert isinstance(evidence, list) and any("Reuters dateline" in e for e in evidence)
+    spans = [(p["target_start"], p["target_end"]) for p in rows["passages"]]
+    assert spans == [(1073, 1304), (1486, 1609), (1904, 2167)]
+    assert {(e["source_text"], e["target_text"], e["kind"]) for e in rows["edits"]} == {
+        ("U.S.", "USA", "alias"),
+        ("Russia", "Russian Federation", "alias"),
+    }
+    [outlet] = rows["outlets"]
+    assert outlet["source"] == "Inverse Times Open Publishing"
+    assert (outlet["pairs"], outlet["uncredited"], outlet["uncredited_share"]) == (1, 1, 1.0)
+    # a file where a folder is wanted: one line, exit 1
+    bad = CliRunner().invoke(
+        main,
+        ["export", "--format", fmt, "--out", str(out / f"pairs.{fmt}"), "--db", str(seed_store)],
+    )
+    assert bad.exit_code == 1 and "not a folder" in bad.output
 
 
 def test_cli_report_with_patchwork(seed_store: Path, tmp_path: Path) -> None:

@@ -7,6 +7,11 @@ passages the article took from other articles; it is then labelled with the sour
 article (the one whose passages cover most of its words) and that passage. Otherwise it
 is **novel**: the article's own material (which may still have been copied by others).
 
+Where a passage starts or ends inside a sentence right before a capitalised word, with
+at least three words on each side, the sentence is labelled as two pieces: the passage
+boundary shows a sentence break the splitter could not see (a heading or list line
+without final punctuation run into the next sentence).
+
 The article took a passage from another when it is the target of a pair (from the pair's
 source, or from ``Passage.origin`` when the passage names another origin), or the source
 of a pair whose passage names the article's partner as that passage's origin.
@@ -20,6 +25,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from wiretrace.models import Article, ReusePair
 from wiretrace.settings import Settings
@@ -148,25 +154,14 @@ def patchwork(
     for span in split_sentences(article.text, article.excluded):
         while k < len(starts) and starts[k] < span.start:
             k += 1
-        counts: dict[tuple[str, int, int], int] = {}
-        words = 0
-        reused = 0
         m = k
         while m < len(starts) and starts[m] < span.end:
-            words += 1
-            tag = owner[m]
-            if tag is not None:
-                reused += 1
-                counts[tag] = counts.get(tag, 0) + 1
             m += 1
-        if words == 0:
+        if m == k:
             continue
-        text = article.text[span.start : span.end]
-        if reused > threshold * words:
-            best = _best_source(counts)
-            sentences.append(SentenceSource(span.start, span.end, text, words, reused, *best))
-        else:
-            sentences.append(SentenceSource(span.start, span.end, text, words, reused))
+        pieces = _pieces(article.text, (span.start, span.end), (k, m), starts, seq.ends, owner)
+        for lo, hi, t0, t1 in pieces:
+            sentences.append(_label(article.text, lo, hi, owner[t0:t1], threshold))
     return Patchwork(
         article=article.id,
         sentences=tuple(sentences),
@@ -174,6 +169,63 @@ def patchwork(
         reused_words=sum(1 for o in owner if o is not None),
         by_source=by_source,
     )
+
+
+#: A sentence is cut where a passage starts or ends inside it only when both sides hold
+#: at least this many words and the word after the cut opens with a capital letter: the
+#: passage boundary then shows a sentence break that the splitter could not see (a
+#: heading or list line without final punctuation run into the next sentence). A
+#: passage that covers the start of a sentence and stops mid-clause is not cut.
+_MIN_PIECE_WORDS = 3
+
+
+def _pieces(
+    text: str,
+    span: tuple[int, int],
+    tokens: tuple[int, int],
+    starts: Sequence[int],
+    ends: Sequence[int],
+    owner: Sequence[tuple[str, int, int] | None],
+) -> list[tuple[int, int, int, int]]:
+    """The sentence ``span`` (tokens ``tokens[0]:tokens[1]``) as ``(start, end, first
+    token, end token)`` pieces, cut where its words pass from reused to the article's
+    own (or back) at a hidden sentence break (see :data:`_MIN_PIECE_WORDS`)."""
+    k, m = tokens
+    cuts = [k]
+    for t in range(k + 1, m):
+        if (owner[t] is None) == (owner[t - 1] is None):
+            continue
+        if t - cuts[-1] < _MIN_PIECE_WORDS or m - t < _MIN_PIECE_WORDS:
+            continue
+        word = text[starts[t] : ends[t]].lstrip("\"'“‘(")
+        if word[:1].isupper() or word[:1].isdigit():
+            cuts.append(t)
+    cuts.append(m)
+    lo, hi = span
+    out: list[tuple[int, int, int, int]] = []
+    for n, (t0, t1) in enumerate(pairwise(cuts)):
+        start = lo if n == 0 else starts[t0]
+        end = hi if t1 == m else ends[t1 - 1]
+        out.append((start, end, t0, t1))
+    return out
+
+
+def _label(
+    text: str,
+    lo: int,
+    hi: int,
+    owners: Sequence[tuple[str, int, int] | None],
+    threshold: float,
+) -> SentenceSource:
+    counts: dict[tuple[str, int, int], int] = {}
+    for tag in owners:
+        if tag is not None:
+            counts[tag] = counts.get(tag, 0) + 1
+    words = len(owners)
+    reused = sum(counts.values())
+    if reused > threshold * words:
+        return SentenceSource(lo, hi, text[lo:hi], words, reused, *_best_source(counts))
+    return SentenceSource(lo, hi, text[lo:hi], words, reused)
 
 
 def _best_source(counts: Mapping[tuple[str, int, int], int]) -> tuple[str, int, int]:

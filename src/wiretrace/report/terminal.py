@@ -4,16 +4,19 @@ The view: a header (origin, confidence, credit, coverages), the evidence in word
 colour legend of edit kinds, then one table row per passage with the source's text on
 the left and the target's on the right, edits highlighted by kind (alias, synonym,
 spelling, number, other; inserted and deleted words struck or underlined). Passages are
-shown in the target's order; a passage with its own origin says so.
+shown in the target's order; a passage with its own origin says so. Given the target's
+patchwork map, the view ends with the target's shares per source and its own material
+(novel sentences).
 """
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from wiretrace.analyze.patchwork import Patchwork
 from wiretrace.models import Article, Edit, Passage, ReusePair
 
 __all__ = ["EDIT_STYLES", "pair_renderable", "render_pair"]
@@ -66,7 +69,26 @@ def _legend() -> Text:
     return legend
 
 
-def pair_renderable(pair: ReusePair, source: Article, target: Article) -> Group:
+def _own_material(target: Article, work: Patchwork) -> Text:
+    """The target's patchwork in brief: its share taken per source and its novel
+    sentences (its own material; boilerplate never appears)."""
+    out = Text()
+    out.append(f"{target.id}: ", style="bold")
+    out.append(f"{work.reused_share:.0%} of {work.body_words} body words taken")
+    shares = sorted(work.source_shares().items(), key=lambda kv: -kv[1])
+    if shares:
+        out.append(" (" + ", ".join(f"{k} {v:.0%}" for k, v in shares) + ")")
+    out.append(f"; own material: {len(work.novel)} sentences\n")
+    for s in work.novel:
+        out.append("  * ")
+        out.append(s.text.replace("\n", " "))
+        out.append("\n")
+    return out
+
+
+def pair_renderable(
+    pair: ReusePair, source: Article, target: Article, work: Patchwork | None = None
+) -> Group:
     """The rich renderable of :func:`render_pair` (for embedding or testing)."""
     head = Text()
     head.append(f"{target.id}", style="bold")
@@ -99,11 +121,24 @@ def pair_renderable(pair: ReusePair, source: Article, target: Article) -> Group:
             right.append("\n")
             right.append_text(_edit_summary(list(p.edits)))
         table.add_row(left, right)
-    return Group(Panel(head, title="reuse pair"), Text("evidence:"), evidence, _legend(), table)
+    parts: list[RenderableType] = [
+        Panel(head, title="reuse pair"),
+        Text("evidence:"),
+        evidence,
+        _legend(),
+        table,
+    ]
+    if work is not None and work.article == target.id:
+        parts.append(_own_material(target, work))
+    return Group(*parts)
 
 
-def render_pair(pair: ReusePair, a: Article, b: Article, console: Console) -> None:
+def render_pair(
+    pair: ReusePair, a: Article, b: Article, console: Console, work: Patchwork | None = None
+) -> None:
     """Print ``pair`` side by side on ``console``. ``a`` and ``b`` are the pair's two
-    articles in either order (matched to ``pair.source`` and ``pair.target`` by id)."""
+    articles in either order (matched to ``pair.source`` and ``pair.target`` by id).
+    ``work``, the target's patchwork map, adds its sources' shares and its novel
+    sentences."""
     source, target = (a, b) if a.id == pair.source else (b, a)
-    console.print(pair_renderable(pair, source, target))
+    console.print(pair_renderable(pair, source, target, work))

@@ -428,3 +428,18 @@ def test_numbers_written_another_way_are_typed_number() -> None:
         assert p.source_text[e.source_start - p.source_start : e.source_end - p.source_start] == (
             e.source_text
         )
+
+
+def test_changed_dotted_date_and_figures_are_edits_not_a_crash() -> None:
+    # European dates and thousands ("24.03.2019", "1.000.000") changed in a reprint.
+    source = _article("business/001.txt")
+    lead = "The contract worth 1.000.000 euros was signed on 24.03.2019 by both firms.\n\n"
+    title, _, body = source.text.partition("\n")
+    a = parse_text(f"{title}\n\n{lead}{body}", "a", None, "text", SETTINGS.ingest)
+    spun = lead.replace("24.03.2019", "25.03.2019").replace("1.000.000", "2.000.000")
+    b = parse_text(f"{title}\n\n{spun}{body}", "b", None, "text", SETTINGS.ingest)
+    passages = _align(a, b)
+    assert passages and passages[0].source_text.startswith("The contract worth")
+    edits = {(e.source_text, e.target_text): e.kind for p in passages for e in p.edits}
+    assert edits[("1.000.000", "2.000.000")] == "number"
+    assert edits[("24.03.2019", "25.03.2019")] == "other"  # a date is not one number

@@ -204,3 +204,11 @@ def test_a_swap_glued_to_an_inserted_word_is_split() -> None:
         "alias",
         "Tories",
     )
+
+
+def test_numerals_with_both_separators_and_dotted_groups() -> None:
+    assert parse_number("1.000.000") == 1_000_000
+    assert parse_number("1,000.5") == parse_number("1.000,5") == 1000.5
+    assert parse_number("24.03.2019") is None  # a date
+    assert parse_number("10.5.3") is None  # a version
+    assert classify("1.000.000", "one million") == "number"

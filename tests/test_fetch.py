@@ -189,3 +189,55 @@ def test_html_and_feed_readers_fetch_urls(server: str) -> None:
     url = server + "/feed"
     entries = list(read_feed(SourceInput(id=url, kind="feed", display=url, url=url), SETTINGS))
     assert [e.outlet for e in entries if isinstance(e, Article)] == ["Harbour Gazette"] * 2
+
+
+class _EndlessRobots(BaseHTTPRequestHandler):
+    """robots.txt that never ends (up to ``CAP`` bytes); counts what it managed to send."""
+
+    CAP = 20_000_000
+    sent: ClassVar[list[int]] = []
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path != "/robots.txt":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(PAGE)))
+            self.end_headers()
+            self.wfile.write(PAGE)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        line = b"# a comment line that goes on and on and on and on and on and on\n" * 1000
+        sent = 0
+        try:
+            while sent < self.CAP:
+                self.wfile.write(line)
+                sent += len(line)
+        except OSError:  # the client stopped reading and closed
+            pass
+        _EndlessRobots.sent.append(sent)
+
+
+def test_endless_robots_txt_is_read_only_up_to_a_limit() -> None:
+    httpd = _QuietServer(("127.0.0.1", 0), _EndlessRobots)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    clear_robots_cache()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/news/port-strike"
+        page = fetch(url, SETTINGS)
+        assert page.body == PAGE
+        deadline = time.monotonic() + 10
+        while not _EndlessRobots.sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # the client hung up long before the server ran out of robots.txt to send
+        assert _EndlessRobots.sent and _EndlessRobots.sent[0] < _EndlessRobots.CAP
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        clear_robots_cache()

@@ -342,3 +342,21 @@ def test_progress_bar_on_a_terminal_quiet_when_piped(tmp_path: Path) -> None:
     assert piped.returncode == 0, piped.stderr
     assert piped.stderr == ""  # no bar, no control characters, when piped
     assert "911 articles ingested" in piped.stdout or "articles ingested" in piped.stdout
+
+
+def test_a_table_and_an_article_file_with_one_stem_are_both_read(tmp_path: Path) -> None:
+    # news.txt is the article "news"; news.jsonl holds records with ids of their own
+    # (or "news#n"): nothing clashes, so neither file may be refused.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.copyfile(SEEDS / f"{A}.txt", inbox / "news.txt")
+    rows = _bbc(2)
+    (inbox / "news.jsonl").write_text(
+        json.dumps({"id": rows[0][0], "title": rows[0][1], "text": rows[0][2]}) + "\n"
+        + json.dumps({"title": rows[1][1], "text": rows[1][2]}) + "\n"
+    )
+    with Store.open(tmp_path / "news.duckdb") as store:
+        summary = ingest([inbox], store)
+        ids = sorted(r["id"] for r in store.query("SELECT id FROM articles").to_pylist())
+    assert ids == sorted(["news", rows[0][0], "news#2"])
+    assert not summary.errors

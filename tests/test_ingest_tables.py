@@ -222,3 +222,23 @@ def test_tsv_without_text_column_names_the_kind(tmp_path: Path) -> None:
     with pytest.raises(IngestError) as info:
         _read(path, "tsv")
     assert "no text column 'text'" in info.value.reason and "body" in info.value.reason
+
+
+def test_csv_stray_quote_is_reported_not_merged_into_one_row(tmp_path: Path) -> None:
+    body = [" ".join(r[2].replace('"', "'").split())[:200] for r in _bbc(3)]
+    path = tmp_path / "quotes.csv"
+    path.write_text(
+        "id,text\n"
+        f'a,"{body[0]}\n'  # the closing quote is missing
+        f'b,"{body[1]}"\n'
+        f'c,"{body[2]}"\n'
+        'd,"unterminated at the end\n',
+        encoding="utf-8",
+    )
+    out = _read(path, "csv")
+    articles = [x for x in out if isinstance(x, Article)]
+    issues = [x for x in out if isinstance(x, IngestIssue)]
+    assert [a.id for a in articles] == ["c"]
+    assert articles[0].text == body[2]
+    assert [i.input for i in issues] == [f"{path}:line 2", f"{path}:line 5"]
+    assert all("malformed CSV" in i.reason for i in issues)

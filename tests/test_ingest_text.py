@@ -420,3 +420,21 @@ def test_parse_text_never_fails_and_spans_are_sound(
         assert text[span.start : span.end].strip() == text[span.start : span.end]
         previous_end = span.end
     assert sum(1 for s in a.excluded if s.kind == "title") <= 1
+
+
+def test_utf8_with_a_stray_byte_is_read_as_utf8_not_refused(tmp_path: Path) -> None:
+    text = (
+        "Caf\u00e9 owners protest in Z\u00fcrich\n\n"
+        "\u201cWe\u2019re open,\u201d the caf\u00e9 owners said on Monday \u2014 "
+        "protesting against the new tax on na\u00efve r\u00e9sum\u00e9s and fa\u00e7ades.\n"
+    )
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(text.encode() + b"One byte went bad: \xff.\n")
+    a = _read(path)
+    assert a.text == text + "One byte went bad: \ufffd.\n"  # nothing else garbled
+    assert a.title == "Caf\u00e9 owners protest in Z\u00fcrich"
+    assert a.warnings == ("UTF-8 with 1 invalid byte (read as U+FFFD)",)
+    # legacy text has no valid multi-byte sequences: still guessed, not "damaged UTF-8"
+    legacy = ("Caf\u00e9 owners said \u201cwe are open\u201d in Z\u00fcrich. " * 3).encode("cp1252")
+    decoded, warnings = decode_bytes(legacy, "x")
+    assert "\ufffd" not in decoded and not warnings[0].startswith("UTF-8")

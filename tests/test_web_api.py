@@ -7,6 +7,7 @@ another process writes the store is tested with real writer processes too.
 
 from __future__ import annotations
 
+import http.client
 import shutil
 import subprocess
 import sys
@@ -268,6 +269,24 @@ def test_check_refuses_empty_and_oversized_input(client: httpx.Client) -> None:
     assert_error(response, 413, "too_large")
 
 
+def test_hostile_requests_get_client_errors_not_500(client: httpx.Client) -> None:
+    # A lone surrogate is valid JSON but not Unicode text: 400, not a crash in the answer.
+    response = client.post(
+        "/api/check", content=b'{"text": "Harbour\\n\\nThe quay \\ud800 reopened today."}',
+        headers={"content-type": "application/json"},
+    )
+    assert "surrogate" in assert_error(response, 400, "bad_request")
+    # An offset past what the store can count: a bad parameter, on the API and the pages.
+    assert "offset" in assert_error(client.get("/api/articles?offset=" + "9" * 20), 400,
+                                    "bad_request")  # fmt: skip
+    assert client.get("/articles?offset=" + "9" * 20).status_code == 400
+    # A form post with more fields than the check form has: refused as a bad form.
+    fields = "&".join(f"f{i}=x" for i in range(20))
+    response = client.post("/check", content=fields,
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 400 and "more fields" in response.text
+
+
 # -- token -------------------------------------------------------------------------------
 
 
@@ -296,6 +315,18 @@ def test_every_request_carries_the_token(store: Path) -> None:
         with httpx.Client(base_url=srv.url, cookies={"wiretrace_token": "s3cret-token"}) as c:
             assert c.get("/").status_code == 200
         assert httpx.get(srv.url + "/static/style.css").status_code == 401
+        # Browsers send every cookie of the host (any port): another app's cookie that
+        # breaks the strict cookie grammar must not hide the token.
+        foreign = {"cookie": 'prefs={"a": 1, "b": 2}; wiretrace_token=s3cret-token'}
+        assert httpx.get(url, headers=foreign).status_code == 200
+        # The ?token= redirect stays on this server, whatever the path looks like.
+        conn = http.client.HTTPConnection(srv.url.removeprefix("http://"), timeout=30)
+        try:
+            conn.request("GET", "//evil.example/?token=s3cret-token")
+            raw = conn.getresponse()
+            assert raw.status == 303 and raw.getheader("location") == "/evil.example/"
+        finally:
+            conn.close()
 
 
 # -- serving while another process writes -------------------------------------------------
@@ -386,3 +417,19 @@ def test_server_started_under_a_writer_waits_for_its_snapshot(tmp_path: Path) ->
     finally:
         holder.communicate("\n", timeout=60)
     assert holder.returncode == 0
+
+
+def test_story_timeline_orders_times_with_offsets_by_instant() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from wiretrace.web.views import _timeline
+
+    paris = timezone(timedelta(hours=2))
+    # 10:00 in Paris is 08:00 UTC: before the 09:00 UTC report, though its clock reads later.
+    info = {
+        "paris": {"published": datetime(2019, 3, 24, 10, 0, tzinfo=paris)},
+        "london": {"published": datetime(2019, 3, 24, 9, 0, tzinfo=UTC)},
+    }
+    line = _timeline(["london", "paris"], info)
+    assert [p["id"] for p in line["points"]] == ["paris", "london"]
+    assert line["points"][0]["x"] < line["points"][1]["x"]

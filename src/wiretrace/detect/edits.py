@@ -82,9 +82,9 @@ def parse_number(phrase: str) -> float | None:
     for w in words:
         m = _NUMERAL.match(w)
         if m:
-            digits = m.group(1)
-            # "1,000" groups thousands; "3.5" is a decimal point
-            value = float(digits.replace(",", "")) if "," in digits else float(digits)
+            value = _numeral_value(m.group(1))
+            if value is None:
+                return None
             scale = _SCALES.get(m.group(2) or "", 1)
             current += value * scale
             seen = True
@@ -102,6 +102,28 @@ def parse_number(phrase: str) -> float | None:
         else:
             return None
     return total + current if seen else None
+
+
+def _numeral_value(digits: str) -> float | None:
+    """The value of digit groups joined by "," and ".": the last mark is the decimal
+    point when both appear ("1,000.5", "1.000,5"), "," alone groups thousands ("1,000"),
+    one "." is a decimal point ("3.5"), several group thousands ("1.000.000"); other
+    dotted groups (a date "24.03.2019", a version "10.5.3") are not one number: None."""
+    if "," in digits and "." in digits:
+        point = max(digits.rfind(","), digits.rfind("."))
+        whole, frac = digits[:point], digits[point + 1 :]
+        digits = whole.replace(",", "").replace(".", "") + "." + frac
+    elif "," in digits:
+        digits = digits.replace(",", "")
+    elif digits.count(".") > 1:
+        groups = digits.split(".")
+        if not all(len(g) == 3 for g in groups[1:]) or len(groups[0]) > 3:
+            return None
+        digits = "".join(groups)
+    try:
+        return float(digits)
+    except ValueError:  # "1,000.5.3": not a number
+        return None
 
 
 _BRIT_AMER = (

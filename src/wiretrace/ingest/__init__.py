@@ -83,6 +83,9 @@ _EXTENSIONS: tuple[tuple[str, str], ...] = (
     (".parquet", "parquet"),
 )
 
+#: Kinds of file that hold many records (their ids are their own, else "{stem}#{n}").
+_MANY_RECORDS = frozenset({"warc", "jsonl", "csv", "tsv", "parquet", "feed"})
+
 #: Files that belong to wiretrace itself and are never inputs (a store inside the
 #: folder being ingested, its write-ahead log, the settings file).
 _OWN_FILES = (".duckdb", ".duckdb.wal", "wiretrace.toml")
@@ -231,16 +234,19 @@ def discover(
             seen_files.add(same)
             stem, kind = _split_extension(rel)
             display = str(file)
-            if stem in seen_ids:
+            if kind is None or kind == "xml":
+                kind = kind_of(file)
+            # A file of one article is the article "{stem}"; a file of many records
+            # names those without an id of their own "{stem}#{n}": the two never clash.
+            key = f"{stem}#" if kind in _MANY_RECORDS else stem
+            if key in seen_ids:
                 yield IngestIssue(
                     display,
-                    f"id {stem!r} is already used by {seen_ids[stem]}; skipped "
+                    f"id {stem!r} is already used by {seen_ids[key]}; skipped "
                     "(give their common parent folder to keep both)",
                 )
                 continue
-            seen_ids[stem] = display
-            if kind is None or kind == "xml":
-                kind = kind_of(file)
+            seen_ids[key] = display
             yield SourceInput(id=stem, kind=kind, display=display, path=file)
 
 

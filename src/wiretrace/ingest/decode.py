@@ -5,6 +5,8 @@
 1. a UTF-32/UTF-16 byte-order mark decides the codec (and is dropped);
 2. binary content (NUL bytes, many control bytes) is refused with ``IngestError``;
 3. UTF-8, with or without its byte-order mark (the mark is dropped), is tried strictly;
+   UTF-8 with a few invalid bytes among many valid multi-byte characters is read as
+   UTF-8 with those bytes replaced by U+FFFD, and a warning says how many;
 4. otherwise the encoding is guessed and a warning says which one was used.
 
 Line ends are never translated: ``\\r\\n`` stays ``\\r\\n``, so character offsets into the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
 
 from charset_normalizer import from_bytes
 
@@ -75,11 +78,36 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, tuple[str, ...]]:
         return data.decode("utf-8-sig"), ()
     except UnicodeDecodeError:
         pass
+    damaged = _damaged_utf8(data)
+    if damaged is not None:
+        text, bad = damaged
+        log.info("%s: UTF-8 with %d invalid bytes", name, bad)
+        return text, (f"UTF-8 with {bad} invalid byte{'s' * (bad != 1)} (read as U+FFFD)",)
     guessed = _guess(data)
     if guessed is None:
         raise IngestError(name, "binary file or unknown encoding (no text encoding fits)")
     log.info("%s: not UTF-8, decoded as %s", name, guessed)
     return data.decode(guessed), (f"encoding guessed as {guessed} (not UTF-8)",)
+
+
+#: A file is damaged UTF-8 (not a legacy encoding) when its valid multi-byte UTF-8
+#: characters outnumber its invalid bytes this many times: legacy text (cp1252 ...)
+#: almost never forms valid multi-byte sequences, so a few stray bytes in a file full
+#: of them are damage, and guessing another codec would garble every other character.
+_UTF8_EVIDENCE = 4
+_ESCAPED = re.compile("[\udc80-\udcff]")  # undecodable bytes under "surrogateescape"
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _damaged_utf8(data: bytes) -> tuple[str, int] | None:
+    """``(text, invalid bytes)`` when ``data`` is UTF-8 with a few invalid bytes (each
+    read as U+FFFD), else None."""
+    escaped = data.decode("utf-8-sig", "surrogateescape")
+    bad = len(_ESCAPED.findall(escaped))
+    multibyte = len(_NON_ASCII.findall(escaped)) - bad
+    if bad == 0 or multibyte < _UTF8_EVIDENCE * bad:
+        return None
+    return data.decode("utf-8-sig", "replace"), bad
 
 
 def _endianness(bom: bytes) -> str:

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 #: Redirects followed before a fetch gives up.
 MAX_REDIRECTS = 5
+#: Bytes of a robots.txt read (Google reads 500 KiB); the rest is ignored, not fetched.
+ROBOTS_MAX_BYTES = 500_000
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+xml",
                "application/rdf+xml", "application/xml", "text/xml")
@@ -78,14 +80,17 @@ def _robots_for(client: httpx.Client, url: str, settings: IngestSettings) -> (
         return cached
     parser = urllib.robotparser.RobotFileParser(origin + "/robots.txt")
     try:
-        response = client.get(origin + "/robots.txt", follow_redirects=True)
-        if response.status_code in (401, 403):
-            # As urllib's own reader does: a closed robots.txt closes the site.
-            parser.parse(["User-agent: *", "Disallow: /"])
-        elif response.status_code >= 400:
-            parser.parse([])  # no robots.txt: nothing is forbidden
-        else:
-            parser.parse(response.text[:500_000].splitlines())
+        with client.stream("GET", origin + "/robots.txt", follow_redirects=True) as response:
+            if response.status_code in (401, 403):
+                # As urllib's own reader does: a closed robots.txt closes the site.
+                parser.parse(["User-agent: *", "Disallow: /"])
+            elif response.status_code >= 400:
+                parser.parse([])  # no robots.txt: nothing is forbidden
+            else:
+                text = _head(response, ROBOTS_MAX_BYTES).decode(
+                    response.encoding or "utf-8", "replace"
+                )
+                parser.parse(text.splitlines())
     except httpx.HTTPError as exc:
         # An unreachable robots.txt says nothing; the page fetch will fail on its own.
         log.debug("robots.txt of %s unreadable: %s", origin, exc)
@@ -93,6 +98,19 @@ def _robots_for(client: httpx.Client, url: str, settings: IngestSettings) -> (
     with _robots_lock:
         _robots[origin] = parser
     return parser
+
+
+def _head(response: httpx.Response, limit: int) -> bytes:
+    """The first ``limit`` bytes of a streamed body; the rest is never read (a server
+    that sends without end cannot fill the memory)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
 
 
 def fetch(url: str, settings: IngestSettings) -> FetchedPage:

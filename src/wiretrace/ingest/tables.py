@@ -211,7 +211,10 @@ def _csv_rows(
     if warning:
         yield IngestIssue(src.display, warning, "warning")
     with stream as fh:
-        reader = csv.reader(fh, delimiter="\t") if src.kind == "tsv" else csv.reader(fh)
+        # strict: a stray quote is reported on its row instead of silently swallowing
+        # the rows that follow into one field (multi-line quoted fields stay fine).
+        delimiter = "\t" if src.kind == "tsv" else ","
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except StopIteration:

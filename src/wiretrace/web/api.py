@@ -57,7 +57,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api", tags=["api"], responses=_ERRORS)
 
 Limit = Annotated[int | None, Query(ge=1, description="Items per page.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+#: Largest offset accepted (the store counts in signed 64-bit integers).
+MAX_OFFSET = 2**62
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")]
 
 
 def _state(request: Request) -> WebState:

@@ -27,7 +27,6 @@ import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -213,17 +212,15 @@ class TokenGate:
                    for k, v in scope.get("headers", [])}  # fmt: skip
         auth = headers.get("authorization", "")
         bearer = auth[7:].strip() if auth.lower().startswith("bearer ") else None
-        cookie = SimpleCookie()
-        cookie.load(headers.get("cookie", ""))
-        from_cookie = cookie[TOKEN_COOKIE].value if TOKEN_COOKIE in cookie else None
-        if self._ok(bearer) or self._ok(from_cookie):
+        if self._ok(bearer) or any(self._ok(v) for v in _cookie_values(headers, TOKEN_COOKIE)):
             await self.app(scope, receive, send)
             return
         query = parse_qsl(scope.get("query_string", b"").decode("latin-1"))
         given = next((v for k, v in query if k == "token"), None)
         if self._ok(given):
             rest = urlencode([(k, v) for k, v in query if k != "token"])
-            target = scope["path"] + (f"?{rest}" if rest else "")
+            # one leading slash: "//host/x" would send the browser to another site
+            target = "/" + scope["path"].lstrip("/") + (f"?{rest}" if rest else "")
             response: Response = RedirectResponse(target, status_code=303)
             response.set_cookie(TOKEN_COOKIE, given or "", httponly=True, samesite="strict")
             await response(scope, receive, send)
@@ -233,6 +230,18 @@ class TokenGate:
             "any page once with ?token=TOKEN"
         )
         await error_response(scope["path"], 401, "unauthorized", message)(scope, receive, send)
+
+
+def _cookie_values(headers: dict[str, str], name: str) -> list[str]:
+    """Every value of cookie ``name`` in the Cookie header, read leniently: cookies that
+    other sites on this host set (browsers share them across ports) may break the
+    strict grammar of ``http.cookies``, which then drops the whole header."""
+    values = []
+    for part in headers.get("cookie", "").split(";"):
+        key, sep, value = part.partition("=")
+        if sep and key.strip() == name:
+            values.append(value.strip().strip('"'))
+    return values
 
 
 class LoopbackHosts:
@@ -279,8 +288,9 @@ def _install_error_handlers(app: FastAPI) -> None:
             status, code = 503, "busy"
         elif isinstance(exc, StoreUnavailable):
             status, code = 503, "unavailable"
-        else:
+        else:  # the message may name server paths or SQL: logged, not sent
             log.error("%s %s: %s", request.method, request.url.path, exc)
+            return error_response(request.url.path, status, code, "internal error (logged)")
         return error_response(request.url.path, status, code, str(exc))
 
     async def http_error(request: Request, exc: Exception) -> Response:

@@ -51,8 +51,12 @@ def run_check(state: WebState, text: str, title: str | None, kind: str) -> Check
     from wiretrace.web.app import Busy
 
     full = f"{title.strip()}\n\n{text}" if title and title.strip() else text
+    try:
+        size = len(full.encode("utf-8"))
+    except UnicodeEncodeError as exc:  # JSON can carry lone surrogates ("\ud800")
+        raise IngestError("text", f"not valid Unicode (a lone surrogate at {exc.start})") from None
     settings = state.settings
-    if len(full.encode("utf-8", "surrogatepass")) > settings.ingest.max_article_bytes:
+    if size > settings.ingest.max_article_bytes:
         raise IngestError("text", f"over {settings.ingest.max_article_bytes} bytes")
     article = parse_text(full, INPUT_ID, None, kind, settings.ingest)
     if not full.strip() or is_empty(article):

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 #: Most results kept per snapshot generation (pages and objects read from it).
 CACHE_ENTRIES = 2048
+_MISSING = object()
 
 
 class StoreUnavailable(WiretraceError):
@@ -117,14 +118,16 @@ class SnapshotSource:
         """``cache[key]``, computed by ``compute()`` once per generation (a snapshot never
         changes, so neither does anything read from it). At most :data:`CACHE_ENTRIES`
         entries: a full cache starts again empty."""
-        if key in cache:
-            return cache[key]
+        found = cache.get(key, _MISSING)  # one lookup: another thread may clear the cache
+        if found is not _MISSING:
+            return found
         with self._lock:  # one computation per key at a time: the others wait for it
             key_lock = self._computing.setdefault(key, threading.Lock())
         with key_lock:
             try:
-                if key in cache:
-                    return cache[key]
+                found = cache.get(key, _MISSING)
+                if found is not _MISSING:
+                    return found
                 value = compute()
                 if len(cache) >= CACHE_ENTRIES:
                     cache.clear()

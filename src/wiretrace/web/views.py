@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote, urlencode
 
@@ -38,7 +38,7 @@ from wiretrace.report.html import (
     _safe_url,
 )
 from wiretrace.web import data
-from wiretrace.web.api import page_window
+from wiretrace.web.api import MAX_OFFSET, page_window
 from wiretrace.web.app import WebState
 from wiretrace.web.check import INPUT_ID, run_check
 
@@ -191,7 +191,7 @@ def overview_page(request: Request) -> HTMLResponse:
 def articles_page(
     request: Request,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HTMLResponse:
     state = _state(request)
     size, start = page_window(state, None, offset)
@@ -225,7 +225,7 @@ def pairs_page(
     request: Request,
     credit: Annotated[str | None, Query(pattern="^(credited|uncredited|credited_elsewhere)$")]
     = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HTMLResponse:
     state = _state(request)
     size, start = page_window(state, None, offset)
@@ -275,7 +275,9 @@ def _stories(state: WebState) -> list[dict[str, Any]] | None:
 
 
 @router.get("/stories", response_class=HTMLResponse)
-def stories_page(request: Request, offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+def stories_page(
+    request: Request, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
+) -> HTMLResponse:
     state = _state(request)
     found = _stories(state)
     size, start = page_window(state, None, offset)
@@ -310,18 +312,24 @@ def story_page(request: Request, id: str) -> HTMLResponse:
 def _timeline(members: Sequence[str], info: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """Dated members placed on a 0..1 axis by publication time; undated listed apart."""
     dated = [(info[m]["published"], m) for m in members if m in info and info[m]["published"]]
-    dated.sort(key=lambda x: (x[0].replace(tzinfo=None), x[1]))
+    dated.sort(key=lambda x: (_instant(x[0]), x[1]))
     undated = [m for m in members if m not in {d[1] for d in dated}]
     if not dated:
         return {"points": [], "undated": undated, "start": None, "end": None}
-    lo = dated[0][0].replace(tzinfo=None)
-    span = (dated[-1][0].replace(tzinfo=None) - lo).total_seconds()
+    lo = _instant(dated[0][0])
+    span = (_instant(dated[-1][0]) - lo).total_seconds()
 
     def x(t: datetime) -> float:  # labels are centred: keep them inside the 800 px
-        return 90 + 620 * (t.replace(tzinfo=None) - lo).total_seconds() / span if span else 400
+        return 90 + 620 * (_instant(t) - lo).total_seconds() / span if span else 400
 
     points = [{"id": m, "when": t, "x": x(t), "row": i % 3} for i, (t, m) in enumerate(dated)]
     return {"points": points, "undated": undated, "start": dated[0][0], "end": dated[-1][0]}
+
+
+def _instant(t: datetime) -> datetime:
+    """``t`` on one naive axis: a time with an offset as UTC (10:00+02:00 comes before
+    09:00+00:00), a time without one as it stands."""
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
 
 
 def _graph(
@@ -373,7 +381,11 @@ def check_form(request: Request) -> HTMLResponse:
 async def check_submit(request: Request) -> HTMLResponse:
     """The form posts ``application/x-www-form-urlencoded`` (size-limited upstream)."""
     body = (await request.body()).decode("utf-8", "replace")
-    fields = parse_qs(body, keep_blank_values=True, max_num_fields=10)
+    try:
+        fields = parse_qs(body, keep_blank_values=True, max_num_fields=10)
+    except ValueError:  # more fields than the form has: not this form
+        return render("check.html", status=400, result=None, text="", title="",
+                      error="form: more fields than the check form sends")  # fmt: skip
     text = (fields.get("text") or [""])[0]
     title = (fields.get("title") or [""])[0]
     state = _state(request)

@@ -5,8 +5,7 @@ conflicts with it (each side takes a file lock). So the server never holds the s
 itself: it reads a **snapshot**, a complete copy of the store beside it
 (``news.duckdb.snapshot``), and the writers keep that copy fresh:
 
-* a writing :class:`~wiretrace.store.Store` whose file is served (the snapshot, or the
-  request marker ``news.duckdb.snapshot-wanted``, exists) publishes a new snapshot after
+* a writing :class:`~wiretrace.store.Store` whose file is served publishes a new snapshot after
   a committed transaction and when it closes: ``CHECKPOINT`` (the file then holds every
   committed write, the write-ahead log is empty), copy the file to a temporary name,
   ``fsync``, and ``os.replace`` it over the snapshot. Readers see the old snapshot or
@@ -17,13 +16,17 @@ itself: it reads a **snapshot**, a complete copy of the store beside it
   (:func:`refresh_snapshot`); when a writer holds it and no snapshot exists yet, it drops
   the request marker so that the writer publishes one at its next commit.
 
-Stores nobody serves pay nothing: without a snapshot or a marker, a writer only checks
-that the two files are absent after each commit.
+A store is *served* while some server holds a shared ``flock`` on ``news.duckdb.serving``
+(:class:`ServingLock`, taken for the server's whole life). The kernel drops the lock when
+the server dies, however it dies, so a killed server never leaves writers copying for
+nobody: a writer finds the lock free, stops publishing and removes the stale snapshot.
+Stores nobody serves pay one failed ``open`` (or one lock probe) per commit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import logging
 import os
 import shutil
@@ -36,9 +39,12 @@ import duckdb
 __all__ = [
     "MAX_SHARE",
     "MIN_INTERVAL",
+    "ServingLock",
     "SnapshotPublisher",
     "StoreLocked",
+    "is_served",
     "refresh_snapshot",
+    "serving_path",
     "snapshot_path",
     "wanted_path",
 ]
@@ -65,6 +71,46 @@ def snapshot_path(db: Path) -> Path:
 def wanted_path(db: Path) -> Path:
     """The marker a server drops to ask the writer of ``db`` for a snapshot."""
     return db.with_name(db.name + ".snapshot-wanted")
+
+
+def serving_path(db: Path) -> Path:
+    """The file servers of ``db`` hold a shared lock on: ``<db>.serving``."""
+    return db.with_name(db.name + ".serving")
+
+
+def is_served(db: Path) -> bool:
+    """True while a live server holds :func:`serving_path` (a non-blocking probe for an
+    exclusive lock fails exactly then)."""
+    try:
+        fd = os.open(serving_path(db), os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops the probe's lock, if it got it
+    return False
+
+
+class ServingLock:
+    """Held by a server for its whole life: tells writers to keep the snapshot fresh."""
+
+    def __init__(self, db: Path) -> None:
+        self.path = serving_path(db)
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        self._fd = fd
+
+    def release(self) -> None:
+        """Drop the lock; returns with the lock gone even if others still serve."""
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def _replace_from(
@@ -104,8 +150,14 @@ class SnapshotPublisher:
         self._cost = 0.0
 
     def served(self) -> bool:
-        """True when a snapshot exists or a server asked for one."""
-        return self.snapshot.exists() or self.wanted.exists()
+        """True while a server holds the serving lock. A snapshot left behind by a
+        server that is gone is removed here, so nobody copies for it again."""
+        if is_served(self.db):
+            return True
+        for stale in (self.snapshot, self.wanted):
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+        return False
 
     def committed(self, con: duckdb.DuckDBPyConnection) -> None:
         """After a committed transaction: publish when served and due."""

@@ -28,7 +28,14 @@ import duckdb
 from wiretrace.collection import Collection
 from wiretrace.errors import StoreError, WiretraceError
 from wiretrace.settings import Settings
-from wiretrace.snapshots import StoreLocked, refresh_snapshot, snapshot_path, wanted_path
+from wiretrace.snapshots import (
+    ServingLock,
+    StoreLocked,
+    is_served,
+    refresh_snapshot,
+    snapshot_path,
+    wanted_path,
+)
 from wiretrace.store import Store
 
 __all__ = ["SnapshotSource", "StoreUnavailable"]
@@ -72,6 +79,7 @@ class SnapshotSource:
         self._tried_main = float("-inf")
         self._links = itertools.count()
         self._computing: dict[Hashable, threading.Lock] = {}
+        self._serving = ServingLock(db)
 
     # -- lifetime --------------------------------------------------------------------
 
@@ -84,8 +92,13 @@ class SnapshotSource:
         """
         if not self.db.is_file():
             raise StoreError(f"{self.db}: no store here (run `wiretrace ingest` first)")
-        self._refresh_from_store(strict=True)
-        self._reload()
+        self._serving.acquire()  # before the first copy: writers publish from now on
+        try:
+            self._refresh_from_store(strict=True)
+            self._reload()
+        except BaseException:
+            self._serving.release()
+            raise
 
     def close(self) -> None:
         """Close the open generation and remove the snapshot (writers stop refreshing
@@ -96,6 +109,9 @@ class SnapshotSource:
                 gen.retired = True
                 if gen.users == 0:
                     gen.store.close()
+        self._serving.release()
+        if is_served(self.db):
+            return  # another server still reads the snapshot
         for path in (self.snapshot, wanted_path(self.db)):
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()

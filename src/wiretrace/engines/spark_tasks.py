@@ -1,0 +1,398 @@
+"""What Spark tasks run: plain functions over Arrow record batches.
+
+Each function here takes an iterator of ``pyarrow.RecordBatch`` (a partition, as
+``DataFrame.mapInArrow`` hands it over) and yields batches of a fixed schema. They call
+wiretrace's own readers, normaliser, fingerprinting, alignment kernel and provenance,
+exactly as the local engine does; nothing here imports pyspark except
+:func:`_maybe_die` (the fault hook, which reads the task context).
+
+Worker processes load the alias table once (module cache) and reuse it for every batch.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from wiretrace.engines.rows import (
+    ARTICLE_SCHEMA,
+    PAIR_TYPE,
+    PREP_SCHEMA,
+    article_from_row,
+    articles_table,
+    pair_from_row,
+    pair_row,
+    prep_row,
+    sentences_from_row,
+    seq_from_row,
+)
+from wiretrace.models import Article, IngestIssue, Span
+from wiretrace.settings import Settings
+
+__all__ = [
+    "ALIGNED_SCHEMA",
+    "ISSUE_FIELDS",
+    "LEARN_SCHEMA",
+    "RECORD_SCHEMA",
+    "alias_swap_batches",
+    "align_batches",
+    "attribute_group",
+    "fingerprint_batches",
+    "learn_batches",
+    "normalize_batches",
+    "read_batches",
+    "table_row_batches",
+]
+
+#: Fault injection for the fault tests, a Spark local property ``STAGE[:MODE]``: the
+#: first task of ``STAGE`` kills its own Python worker (SIGKILL). MODE ``always`` kills
+#: every attempt (the job fails); any other MODE is a file path, created just before the
+#: kill and only on the first attempt (task retry then succeeds), so a test can prove
+#: the kill happened.
+FAULT_PROPERTY = "wiretrace.fault.kill_worker"
+
+ISSUE_FIELDS = [
+    ("_input", pa.int64()),
+    ("_record", pa.int64()),
+    ("_issue_input", pa.string()),
+    ("_issue_reason", pa.string()),
+    ("_issue_severity", pa.string()),
+]
+#: Ingest output: an article row (store schema) or an issue, with its input order.
+RECORD_SCHEMA = pa.schema([*ARTICLE_SCHEMA, *ISSUE_FIELDS])
+
+_PAIR_FIELDS = list(PAIR_TYPE)
+#: Aligned (raw) pairs: provisional orientation, as detection gives them.
+ALIGNED_SCHEMA = pa.schema(_PAIR_FIELDS)
+#: One learnable name swap seen in one article pair.
+LEARN_SCHEMA = pa.schema(
+    [("ks", pa.string()), ("kt", pa.string()), ("lo", pa.string()), ("hi", pa.string())]
+)
+
+_ALIASES: dict[tuple[str, ...], Any] = {}
+
+
+def _aliases(settings: Settings) -> Any:
+    """The alias table, loaded once per worker process."""
+    key = tuple(settings.text.alias_files)
+    if key not in _ALIASES:
+        from wiretrace.text.aliases import AliasTable
+
+        _ALIASES[key] = AliasTable.load(key)
+    return _ALIASES[key]
+
+
+def _maybe_die(stage: str) -> None:
+    """The fault hook (see :data:`FAULT_PROPERTY`)."""
+    from pyspark import TaskContext
+
+    ctx = TaskContext.get()
+    value = ctx.getLocalProperty(FAULT_PROPERTY) if ctx is not None else None
+    if ctx is None or not value or ctx.partitionId() != 0:
+        return
+    target, _, mode = value.partition(":")
+    if target != stage:
+        return
+    if mode != "always":
+        if ctx.attemptNumber() != 0:
+            return
+        if mode:
+            Path(mode).touch()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _batch(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.RecordBatch:
+    return pa.RecordBatch.from_pylist(rows, schema=schema)
+
+
+# -- ingest ---------------------------------------------------------------------------
+
+
+def _issue_row(n: int, k: int, issue: IngestIssue) -> dict[str, Any]:
+    return {
+        "_input": n,
+        "_record": k,
+        "_issue_input": issue.input,
+        "_issue_reason": issue.reason,
+        "_issue_severity": issue.severity,
+    }
+
+
+def _records(
+    n: int, records: Iterable[Article | IngestIssue], display: str, now: datetime
+) -> list[dict[str, Any]]:
+    """Rows for one input's records: articles (with their warnings as issue rows),
+    empty articles as a warning, bad records as issues; ``_record`` keeps their order."""
+    from wiretrace.text.tokens import word_count
+
+    rows: list[dict[str, Any]] = []
+    k = 0
+    for record in records:
+        k += 1
+        if isinstance(record, IngestIssue):
+            rows.append(_issue_row(n, k, record))
+            continue
+        where = record.source or display
+        for warning in record.warnings:
+            rows.append(_issue_row(n, k, IngestIssue(where, warning, "warning")))
+        words = word_count(record.text, record.excluded)
+        if words == 0:
+            rows.append(_issue_row(n, k, IngestIssue(where, "empty article skipped", "warning")))
+            continue
+        row = articles_table([record], [words], now).to_pylist()[0]
+        row.update({"_input": n, "_record": k})
+        rows.append(row)
+    return rows
+
+
+def read_batches(
+    batches: Iterator[pa.RecordBatch], settings: Settings, now: datetime
+) -> Iterator[pa.RecordBatch]:
+    """Read local inputs with wiretrace's readers. Input columns: ``n`` (input order),
+    ``id``, ``kind``, ``display``, ``path``, ``url``."""
+    from wiretrace.ingest import _read_one
+    from wiretrace.ingest.base import SourceInput
+
+    _maybe_die("ingest")
+    for batch in batches:
+        for src in batch.to_pylist():
+            inp = SourceInput(
+                id=src["id"],
+                kind=src["kind"],
+                display=src["display"],
+                path=Path(src["path"]) if src["path"] else None,
+                url=src["url"],
+            )
+            rows = _records(src["n"], _read_one(inp, settings.ingest), inp.display, now)
+            if rows:
+                yield _batch(rows, RECORD_SCHEMA)
+
+
+def table_row_batches(
+    batches: Iterator[pa.RecordBatch],
+    settings: Settings,
+    now: datetime,
+    display: str,
+    stem: str,
+    kind: str,
+    n_input: int,
+) -> Iterator[pa.RecordBatch]:
+    """Rows of a Spark-read table (Parquet or JSON Lines) as articles, through the
+    table reader's own row mapping. Input: the table's columns, ``_row`` (record number
+    from 1: the line for JSON Lines without blank lines) and ``_corrupt`` (the raw line
+    of a record Spark could not parse). Named ``URI:line N`` / ``URI:row N`` as the
+    local table reader names them."""
+    from wiretrace.ingest.base import SourceInput
+    from wiretrace.ingest.tables import row_article
+
+    src = SourceInput(id=stem, kind=kind, display=display)
+    for batch in batches:
+        out: list[dict[str, Any]] = []
+        for row in batch.to_pylist():
+            n = int(row["_row"])
+            where = f"{display}:{'line' if kind == 'jsonl' else 'row'} {n}"
+            corrupt = row.get("_corrupt")
+            if corrupt is not None:
+                shown = corrupt[:60] + ("..." if len(corrupt) > 60 else "")
+                record: Article | IngestIssue = IngestIssue(where, f"malformed record: {shown}")
+            else:
+                record = row_article(row, n, where, src, settings.ingest)
+            for r in _records(n_input, [record], display, now):
+                r["_record"] = n
+                out.append(r)
+        if out:
+            yield _batch(out, RECORD_SCHEMA)
+
+
+# -- normalise and fingerprint --------------------------------------------------------
+
+
+def normalize_batches(
+    batches: Iterator[pa.RecordBatch], settings: Settings
+) -> Iterator[pa.RecordBatch]:
+    """Article rows -> ``PREP_SCHEMA`` rows (normalised body tokens, sentences)."""
+    from wiretrace.text.fingerprint import article_key
+    from wiretrace.text.normalize import normalize
+    from wiretrace.text.sentences import split_sentences
+
+    _maybe_die("normalize")
+    aliases = _aliases(settings)
+    for batch in batches:
+        rows = []
+        for row in batch.to_pylist():
+            art = article_from_row(row)
+            seq = normalize(art, aliases, settings)
+            rows.append(
+                prep_row(art.id, int(article_key(art.id)), seq,
+                         split_sentences(art.text, art.excluded))
+            )
+        yield _batch(rows, PREP_SCHEMA)
+
+
+def fingerprint_batches(
+    batches: Iterator[pa.RecordBatch], settings: Settings
+) -> Iterator[pa.RecordBatch]:
+    """``PREP_SCHEMA`` rows -> postings ``(article, hash, pos)``, batch by batch."""
+    from wiretrace.text.fingerprint import postings_table
+
+    _maybe_die("fingerprint")
+    for batch in batches:
+        rows = batch.to_pylist()
+        table = postings_table(
+            [int(r["key"]) for r in rows], [seq_from_row(r) for r in rows], settings
+        )
+        yield from table.to_batches()
+
+
+# -- align ----------------------------------------------------------------------------
+
+
+def _side(row: Mapping[str, Any]) -> tuple[Article, Any]:
+    """An article (the fields alignment and coverage read) and its kernel view."""
+    from wiretrace.engines.local import Prepared
+
+    art = Article(
+        id=row["id"],
+        text=row["text"],
+        published=_published(row["published"], row["published_utc_offset"]),
+        excluded=tuple(Span(s["start"], s["end"], s["kind"]) for s in row["excluded"] or ()),
+    )
+    return art, Prepared(row["text"], seq_from_row(row), sentences_from_row(row))
+
+
+def _published(wall: datetime | None, offset: int | None) -> datetime | None:
+    from wiretrace.store import _join_published
+
+    return _join_published(wall, offset)
+
+
+GROUP_PAIR_SCHEMA = pa.schema(
+    [("lo", pa.string()), ("hi", pa.string()), ("add", pa.bool_())]
+)
+
+
+def group_pairs(members: pa.Table, limit: int) -> pa.Table:
+    """One near-duplicate group's pair changes (``detect._group_pairs``: every pair of
+    a small group; a large one as a star around its earliest dated member). Input
+    columns: ``id``, ``group_id``, ``published``, ``published_utc_offset``."""
+    from wiretrace.detect import _group_pairs
+
+    rows = members.to_pylist()
+    by_id = {
+        r["id"]: Article(id=r["id"], text="",
+                         published=_published(r["published"], r["published_utc_offset"]))
+        for r in rows
+    }
+    add, drop = _group_pairs(members.select(["id", "group_id"]), by_id, limit)
+    out = [{"lo": min(p), "hi": max(p), "add": True} for p in add]
+    out += [{"lo": min(p), "hi": max(p), "add": False} for p in drop]
+    return pa.Table.from_pylist(out, schema=GROUP_PAIR_SCHEMA)
+
+
+def align_batches(
+    batches: Iterator[pa.RecordBatch], settings: Settings
+) -> Iterator[pa.RecordBatch]:
+    """Candidate pairs joined with both sides (struct columns ``x`` and ``y``: article
+    id, text, excluded, published, tokens, sentences) -> raw reuse pairs, provisionally
+    oriented, exactly as :func:`wiretrace.detect.detect_collection` makes them."""
+    from wiretrace.detect import _pair, provisional_order
+    from wiretrace.engines.local import _align_one
+
+    _maybe_die("align")
+    aliases = _aliases(settings)
+    for batch in batches:
+        out = []
+        for row in batch.to_pylist():
+            (ax, px), (ay, py) = _side(row["x"]), _side(row["y"])
+            src, _tgt = provisional_order(ax, ay)
+            (sa, sp), (ta, tp) = ((ax, px), (ay, py)) if src is ax else ((ay, py), (ax, px))
+            passages = _align_one(sp, tp, settings, aliases)
+            if passages:
+                out.append(pair_row(_pair(sa, ta, passages)))
+        if out:
+            yield _batch(out, ALIGNED_SCHEMA)
+
+
+# -- origin and credit ----------------------------------------------------------------
+
+
+def learn_batches(
+    batches: Iterator[pa.RecordBatch], settings: Settings
+) -> Iterator[pa.RecordBatch]:
+    """Raw pairs -> the learnable name swaps each pair shows (``learn_aliases`` on one
+    pair at a time; the driver counts pairs per swap, as ``learn_aliases`` does)."""
+    from wiretrace.detect.edits import learn_aliases
+
+    for batch in batches:
+        out = []
+        for row in batch.to_pylist():
+            pair = pair_from_row(row)
+            lo, hi = min(pair.source, pair.target), max(pair.source, pair.target)
+            for ks, kt in learn_aliases([pair], 1):
+                out.append({"ks": ks, "kt": kt, "lo": lo, "hi": hi})
+        if out:
+            yield _batch(out, LEARN_SCHEMA)
+
+
+def alias_swap_batches(
+    batches: Iterator[pa.RecordBatch], learned: Mapping[tuple[str, str], int]
+) -> Iterator[pa.RecordBatch]:
+    """Raw pairs -> the name swaps typed ``alias`` in them (learned aliases applied):
+    what ``provenance.detection_aligner`` types as aliases when it aligns new pairs."""
+    from wiretrace.detect.edits import apply_learned_aliases, swap_key
+
+    for batch in batches:
+        pairs = [pair_from_row(r) for r in batch.to_pylist()]
+        if learned:
+            pairs = apply_learned_aliases(pairs, dict(learned))
+        keys = {
+            swap_key(e.source_text, e.target_text)
+            for pair in pairs
+            for p in pair.passages
+            for e in p.edits
+            if e.kind == "alias" and e.op == "replace"
+        }
+        if keys:
+            yield _batch([{"ks": a, "kt": b} for a, b in sorted(keys)], SWAP_SCHEMA)
+
+
+SWAP_SCHEMA = pa.schema([("ks", pa.string()), ("kt", pa.string())])
+
+
+def attribute_group(
+    pairs: pa.Table,
+    articles: pa.Table,
+    settings: Settings,
+    learned: Mapping[tuple[str, str], int],
+    swaps: Mapping[tuple[str, str], int],
+) -> pa.Table:
+    """``provenance.attribute_all`` over one connected group of raw pairs (``articles``:
+    the group's store rows): orientation, evidence and credit per pair, triangles
+    closed, compilations weighed, copy chains resolved. Every step of ``attribute_all``
+    looks only at pairs that share an article, so groups are independent; within one,
+    pairs go in the order detection gives them, as in the local engine. ``swaps``: the
+    collection's alias swaps (for the pairs aligned to close triangles)."""
+    from wiretrace.analyze.provenance import attribute_all
+    from wiretrace.detect import align_articles
+    from wiretrace.detect.edits import apply_learned_aliases
+    from wiretrace.models import Passage
+
+    _maybe_die("attribute")
+    aliases = _aliases(settings)
+    rows = sorted(pairs.to_pylist(), key=lambda r: (r["source"], r["target"]))
+    raw = [pair_from_row(r) for r in rows]
+    if learned:
+        raw = apply_learned_aliases(raw, dict(learned))
+    by_id = {r["id"]: article_from_row(r) for r in articles.to_pylist()}
+
+    def align(a: Article, b: Article) -> list[Passage]:
+        return align_articles(a, b, settings, aliases, swaps)
+
+    done = attribute_all(raw, by_id, settings, aliases, align)
+    return pa.Table.from_pylist([pair_row(p) for p in done], schema=ALIGNED_SCHEMA)

@@ -1,0 +1,268 @@
+"""The Spark engine on real local Spark (``local[2]``): parity with the local engine,
+checkpoints, resume and ``--stop-after``.
+
+One Spark session for the module (small settings: no UI, two shuffle partitions). The
+corpus is the two seed articles plus a generated collection with planted reuse of every
+kind (``bench/corpus.py``: verbatim and partial copies, spun and shuffled copies,
+patchworks, copy chains, reprint floods).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip("pyspark")
+
+from wiretrace.cli import main
+from wiretrace.collection import open_collection
+from wiretrace.detect.candidates import candidate_plan
+from wiretrace.engines import RunRequest, get_engine
+from wiretrace.engines.base import Checkpoints
+from wiretrace.engines.load import iter_parquet_rows
+from wiretrace.errors import ConfigError, EngineError
+from wiretrace.models import ReusePair
+from wiretrace.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "examples" / "seeds"
+sys.path.insert(0, str(ROOT))
+
+from bench.corpus import write as write_corpus  # noqa: E402
+
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+    pytest.mark.timeout(1200),
+]
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[object]:
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("wiretrace-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ...]:
+    corpus = tmp_path_factory.mktemp("corpus")
+    write_corpus(150, corpus, seed=3)
+    return (str(SEEDS), str(corpus / "articles.jsonl"))
+
+
+@pytest.fixture(scope="module")
+def local_pairs(
+    inputs: tuple[str, ...], tmp_path_factory: pytest.TempPathFactory
+) -> list[ReusePair]:
+    db = tmp_path_factory.mktemp("local") / "local.duckdb"
+    with open_collection(db, Settings()) as coll:
+        run = coll.run(inputs)
+        assert not run.ingest.failed
+        return sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+
+
+@pytest.fixture(scope="module")
+def spark_run(
+    spark: object, inputs: tuple[str, ...], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, object]:
+    """First a run that stops after candidates, then the rest through the CLI (which
+    must resume from the checkpoints)."""
+    base = tmp_path_factory.mktemp("spark")
+    out, db = base / "ck", base / "spark.duckdb"
+    engine = get_engine("spark", spark=spark)
+    first = engine.run(RunRequest(inputs, Settings(), db=None, out=out, stop_after="candidates"))
+    ck = Checkpoints(out)
+    done_after_first = {s: ck.done(s) for s in first.stages}
+    attribute_done_early = ck.done("attribute") or ck.done("align")
+    result = CliRunner().invoke(
+        main,
+        ["run", *inputs, "--engine", "spark", "--db", str(db), "--out", str(out), "--json"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    return {
+        "first": first,
+        "done_after_first": done_after_first,
+        "attribute_done_early": attribute_done_early,
+        "summary": summary,
+        "out": out,
+        "db": db,
+    }
+
+
+def test_stop_after_runs_stages_up_to_it(spark_run: dict[str, object]) -> None:
+    first = spark_run["first"]
+    assert list(first.stages) == ["ingest", "normalize", "fingerprint", "candidates"]  # type: ignore[attr-defined]
+    assert all(spark_run["done_after_first"].values())  # type: ignore[attr-defined]
+    assert not spark_run["attribute_done_early"]
+    assert first.pairs is None  # type: ignore[attr-defined]
+
+
+def test_resume_skips_finished_stages(spark_run: dict[str, object]) -> None:
+    stages = spark_run["summary"]["stages"]  # type: ignore[index]
+    assert stages == {
+        "ingest": "skipped",
+        "normalize": "skipped",
+        "fingerprint": "skipped",
+        "candidates": "skipped",
+        "align": "ran",
+        "attribute": "ran",
+    }
+
+
+def test_parity_pairs_passages_edits(
+    spark_run: dict[str, object], local_pairs: list[ReusePair]
+) -> None:
+    with open_collection(spark_run["db"], Settings(), read_only=True) as coll:  # type: ignore[arg-type]
+        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    assert len(local_pairs) > 50  # seeds + planted reuse of every kind
+    assert [(p.source, p.target) for p in spark_pairs] == [
+        (p.source, p.target) for p in local_pairs
+    ]
+    # the whole records: passages with offsets and texts, edits with kinds, origin,
+    # evidence, credit, coverages
+    assert spark_pairs == local_pairs
+    edits = sum(len(ps.edits) for p in spark_pairs for ps in p.passages)
+    assert edits > 0
+    seed_pair = next(p for p in spark_pairs if p.target == "003_aa80bf1ba9256955")
+    assert seed_pair.source == "000_a7cae44381716f60"
+    assert seed_pair.credit == "uncredited"
+
+
+def test_parity_with_the_batch_functions(spark_run: dict[str, object]) -> None:
+    """Spark equals the pipeline's own functions run in memory on the same articles:
+    ``detect.detect_reuse`` (the DuckDB candidate plan, the kernel) and
+    ``provenance.attribute_all`` (origin, credit, triangles, chains)."""
+    from wiretrace.analyze.provenance import attribute_all
+    from wiretrace.detect import detect_reuse
+    from wiretrace.text.aliases import AliasTable
+
+    settings = Settings()
+    aliases = AliasTable.load(())
+    with open_collection(spark_run["db"], settings, read_only=True) as coll:  # type: ignore[arg-type]
+        articles = list(coll.articles())
+        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    raw = detect_reuse(articles, settings, aliases)
+    expected = attribute_all(raw, {a.id: a for a in articles}, settings, aliases)
+    assert spark_pairs == sorted(expected, key=lambda p: (p.source, p.target))
+
+
+def test_parquet_tables_have_the_store_schema(spark_run: dict[str, object]) -> None:
+    from wiretrace.store import _EDIT_SCHEMA, _PAIR_SCHEMA, _PASSAGE_SCHEMA, ARTICLE_SCHEMA
+
+    ck = Checkpoints(spark_run["out"])  # type: ignore[arg-type]
+    for stage, table, schema in [
+        ("ingest", "articles", ARTICLE_SCHEMA),
+        ("attribute", "pairs", _PAIR_SCHEMA),
+        ("attribute", "passages", _PASSAGE_SCHEMA),
+        ("attribute", "edits", _EDIT_SCHEMA),
+    ]:
+        import pyarrow.dataset as ds
+
+        got = ds.dataset(sorted(str(p) for p in ck.table(stage, table).glob("*.parquet"))).schema
+        assert [(f.name, f.type) for f in got] == [(f.name, f.type) for f in schema], table
+    with open_collection(spark_run["db"], Settings(), read_only=True) as coll:  # type: ignore[arg-type]
+        stored = coll.store.count_pairs()
+        passages = coll.store.query("SELECT count(*) AS n FROM passages").column("n")[0].as_py()
+    assert stored == len(list(iter_parquet_rows(ck.table("attribute", "pairs"))))
+    assert passages == len(list(iter_parquet_rows(ck.table("attribute", "passages"))))
+
+
+def test_spark_candidates_equal_the_duckdb_plan(spark_run: dict[str, object]) -> None:
+    """The Spark relational plan gives the DuckDB plan's pairs and groups row for row."""
+    ck = Checkpoints(spark_run["out"])  # type: ignore[arg-type]
+    postings = pa.Table.from_pylist(list(iter_parquet_rows(ck.table("fingerprint", "postings"))))
+    local = candidate_plan(postings, Settings())
+    spark_pairs = sorted(
+        (r["a"], r["b"], r["shared"]) for r in iter_parquet_rows(ck.table("candidates", "pairs"))
+    )
+    local_pairs = sorted(
+        zip(*(local.pairs.column(c).to_pylist() for c in ("a", "b", "shared")), strict=True)
+    )
+    assert spark_pairs == local_pairs
+    spark_groups = sorted(
+        (r["article"], r["group"], r["size"])
+        for r in iter_parquet_rows(ck.table("candidates", "groups"))
+    )
+    local_groups = sorted(
+        zip(*(local.groups.column(c).to_pylist() for c in ("article", "group", "size")),
+            strict=True)
+    )
+    assert spark_groups == local_groups
+    assert len({g for _, g, _ in spark_groups}) >= 2  # floods and copies were grouped
+
+
+def test_loaded_store_serves_the_shells(spark_run: dict[str, object]) -> None:
+    db = str(spark_run["db"])
+    runner = CliRunner()
+    pairs = runner.invoke(main, ["pairs", "--db", db, "--json"])
+    assert pairs.exit_code == 0, pairs.output
+    lines = [json.loads(x) for x in pairs.output.splitlines()]
+    assert lines and all(line["passages"] for line in lines)
+    articles = runner.invoke(main, ["articles", "--db", db, "--json"])
+    assert articles.exit_code == 0
+    assert len(articles.output.splitlines()) == 152
+
+
+def test_checkpoints_from_other_settings_are_refused(
+    spark: object, spark_run: dict[str, object], inputs: tuple[str, ...], tmp_path: Path
+) -> None:
+    out = tmp_path / "ck"
+    shutil.copytree(spark_run["out"], out)  # type: ignore[arg-type]
+    other = Settings().with_overrides({"detect.min_shared": 3})
+    with pytest.raises(EngineError, match="'candidates' checkpoint was made from other"):
+        get_engine("spark", spark=spark).run(RunRequest(inputs, other, out=out))
+
+
+def test_unknown_stage_is_a_clear_error(spark: object, tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["run", str(SEEDS), "--engine", "spark", "--out", str(tmp_path),
+               "--stop-after", "tokenize"]
+    )
+    assert result.exit_code == 1
+    assert "error: --stop-after 'tokenize': not a stage" in result.output
+
+
+def test_local_engine_implements_the_interface(tmp_path: Path) -> None:
+    db = tmp_path / "local.duckdb"
+    engine = get_engine("local")
+    first = engine.run(RunRequest((str(SEEDS),), Settings(), db=db, stop_after="ingest"))
+    assert first.engine == "local" and first.stages == {"ingest": "ran"}
+    assert first.pairs is None and first.ingest.articles_added == 2
+    full = engine.run(RunRequest((str(SEEDS),), Settings(), db=db))
+    assert full.pairs == 1 and full.ingest.unchanged == 2
+    with pytest.raises(ConfigError, match="stops only after ingest"):
+        engine.run(RunRequest((str(SEEDS),), Settings(), db=db, stop_after="align"))
+
+
+def test_checkpoint_markers_are_all_or_nothing(tmp_path: Path) -> None:
+    ck = Checkpoints(tmp_path / "ck")
+    folder = ck.begin("ingest")
+    (folder / "articles").mkdir()
+    (folder / "articles" / "part-0.parquet").write_bytes(b"half written")
+    assert not ck.done("ingest")  # no marker: an unfinished attempt
+    folder = ck.begin("ingest")  # the next attempt starts clean
+    assert list(folder.iterdir()) == []
+    ck.finish("ingest", {"articles": 2})
+    assert ck.done("ingest") and ck.info("ingest") == {"articles": 2}
+    assert [p.name for p in folder.iterdir()] == ["_STAGE_DONE.json"]

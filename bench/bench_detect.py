@@ -18,8 +18,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -82,28 +85,148 @@ def run_rensa(corpus: Path, threshold: float, num_perm: int) -> dict[str, object
     return {"docs": len(ids), "seconds": time.perf_counter() - t0, "pairs": sorted(pairs)}
 
 
-def run_wiretrace(corpus: Path) -> dict[str, object]:
+def run_wiretrace(
+    corpus: Path, queries: int, http: bool, workdir: Path | None = None, keep: bool = False
+) -> dict[str, object]:
+    """The whole local pipeline into a fresh store (ingest, then the incremental update:
+    fingerprints, near-duplicate groups, candidates, alignment, attribution), then
+    ``check`` latency over ``queries`` stored articles (each checked under its own id,
+    so its stored copy is left out) in-process and, when ``http``, over HTTP."""
     from wiretrace import open_collection
+    from wiretrace.progress import make_progress
 
+    tmp = Path(tempfile.mkdtemp(prefix="wt-bench-", dir=workdir))
+    db = tmp / "bench.duckdb"
+    progress = make_progress()  # bars on a terminal only
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        col = open_collection(Path(tmp) / "bench.duckdb")
-        col.run([str(corpus / "articles.jsonl")])
-        pairs = []
-        passages: dict[str, list[list[int]]] = {}
-        for p in col.pairs():
-            pairs.append((min(p.source, p.target), max(p.source, p.target)))
-            passages[f"{p.source}|{p.target}"] = [
-                [q.source_start, q.source_end, q.target_start, q.target_end] for q in p.passages
-            ]
-        docs = sum(1 for _ in col.articles())
-        col.close()
-    return {
+    col = open_collection(db)
+    col.ingest([str(corpus / "articles.jsonl")], progress=progress)
+    t_ingest = time.perf_counter() - t0
+    done = col.update(progress)
+    t_detect = time.perf_counter()
+    stories = col.update_stories() if hasattr(col, "update_stories") else None
+    t_total = time.perf_counter() - t0
+    pairs = []
+    passages: dict[str, list[list[int]]] = {}
+    for p in col.pairs():
+        pairs.append((min(p.source, p.target), max(p.source, p.target)))
+        passages[f"{p.source}|{p.target}"] = [
+            [q.source_start, q.source_end, q.target_start, q.target_end] for q in p.passages
+        ]
+    docs = col.store.count_articles()
+    postings = int(col.store.query("SELECT count(*) AS n FROM postings").column("n")[0].as_py())
+    col.close()
+    peak_main = _peak_mb()
+    peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result: dict[str, object] = {
         "docs": docs,
-        "seconds": time.perf_counter() - t0,
+        "seconds": t_total,
+        "ingest_seconds": t_ingest,
+        "stage_seconds": {
+            **{k: round(v, 1) for k, v in done.seconds.items()},
+            "stories": round(t0 + t_total - t_detect, 1) if stories is not None else None,
+        },
+        "candidates": done.candidates,
+        "aligned": done.aligned,
+        "postings": postings,
         "pairs": sorted(set(pairs)),
         "passages": passages,
+        "peak_mb_main": peak_main,
+        "peak_mb_workers": peak_children,
+        "db_mb": sum(f.stat().st_size for f in tmp.glob("bench.duckdb*")) / 2**20,
     }
+    ids = _query_ids(corpus, queries)
+    result["check_python"] = check_latency_python(db, ids)
+    if http:
+        result["check_http"] = check_latency_http(db, ids)
+    if keep:
+        result["store"] = str(db)
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return result
+
+
+def _query_ids(corpus: Path, n: int) -> list[str]:
+    ids = [doc_id for doc_id, _ in _docs(corpus)]
+    return random.Random(1).sample(ids, min(n, len(ids)))
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ms = sorted(x * 1000 for x in samples)
+    return {
+        "queries": len(ms),
+        "p50_ms": round(statistics.median(ms), 2),
+        "p95_ms": round(ms[max(0, int(len(ms) * 0.95) - 1)], 2),
+        "max_ms": round(ms[-1], 2),
+    }
+
+
+def check_latency_python(db: Path, ids: list[str]) -> dict[str, object]:
+    """``Collection.check`` on a warm read-only collection (one untimed warm-up)."""
+    from wiretrace import open_collection
+
+    with open_collection(db, read_only=True) as col:
+        articles = col.store.articles_by_id(ids)
+        col.check(articles[ids[0]])
+        samples: list[float] = []
+        found = 0
+        for i in ids:
+            t = time.perf_counter()
+            found += bool(col.check(articles[i]))
+            samples.append(time.perf_counter() - t)
+    return {**_percentiles(samples), "with_pairs": found}
+
+
+def check_latency_http(db: Path, ids: list[str]) -> dict[str, object]:
+    """POST /api/check on a real uvicorn server (``wiretrace serve``; when it does not
+    come up, the minimal FastAPI app in ``bench/check_app.py``), one client."""
+    import httpx
+
+    from wiretrace import open_collection
+
+    with open_collection(db, read_only=True) as col:
+        articles = col.store.articles_by_id(ids)
+    port = 8765
+    server, which = _start_server(db, port)
+    try:
+        samples: list[float] = []
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            def ask(i: str) -> httpx.Response:
+                art = articles[i]
+                body = {"text": art.text, "title": art.title}
+                return client.post("/api/check", json=body)
+
+            ask(ids[0]).raise_for_status()
+            for i in ids:
+                t = time.perf_counter()
+                ask(i).raise_for_status()
+                samples.append(time.perf_counter() - t)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {**_percentiles(samples), "server": which}
+
+
+def _start_server(db: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
+    import httpx
+
+    for which, cmd in (
+        ("wiretrace serve", ["wiretrace", "serve", "--db", str(db), "--port", str(port)]),
+        ("bench/check_app.py", [sys.executable, str(Path(__file__).with_name("check_app.py")),
+                                "--db", str(db), "--port", str(port)]),
+    ):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200:
+                    return proc, which
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        proc.terminate()
+        proc.wait(timeout=30)
+    raise RuntimeError("no HTTP server came up")
 
 
 def _components(truth: list[dict[str, object]]) -> dict[str, str]:
@@ -165,13 +288,13 @@ def passage_char_f1(truth: list[dict[str, object]], result: dict[str, object]) -
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _child(tool: str, corpus: Path, out: Path, threshold: float, num_perm: int) -> None:
+def _child(tool: str, corpus: Path, out: Path, args: argparse.Namespace) -> None:
     if tool == "datasketch":
-        result = run_datasketch(corpus, threshold, num_perm)
+        result = run_datasketch(corpus, args.threshold, args.num_perm)
     elif tool == "rensa":
-        result = run_rensa(corpus, threshold, num_perm)
+        result = run_rensa(corpus, args.threshold, args.num_perm)
     else:
-        result = run_wiretrace(corpus)
+        result = run_wiretrace(corpus, args.queries, not args.no_http, args.workdir, args.keep)
     result["peak_mb"] = _peak_mb()
     out.write_text(json.dumps(result), encoding="utf-8")
 
@@ -182,11 +305,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tools", default="wiretrace,datasketch,rensa")
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--num-perm", type=int, default=128)
+    ap.add_argument("--queries", type=int, default=1000, help="check latency queries")
+    ap.add_argument("--no-http", action="store_true", help="skip the HTTP check latency")
+    ap.add_argument("--workdir", type=Path, default=None, help="where the store is written")
+    ap.add_argument("--keep", action="store_true", help="keep wiretrace's store (path printed)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        _child(args.child, args.corpus, args.child_out, args.threshold, args.num_perm)
+        _child(args.child, args.corpus, args.child_out, args)
         return 0
     truth = [json.loads(line) for line in (args.corpus / "truth.jsonl").open(encoding="utf-8")]
     rows = {}
@@ -205,6 +332,11 @@ def main(argv: list[str] | None = None) -> int:
                 str(args.threshold),
                 "--num-perm",
                 str(args.num_perm),
+                "--queries",
+                str(args.queries),
+                *(["--no-http"] if args.no_http else []),
+                *(["--workdir", str(args.workdir)] if args.workdir else []),
+                *(["--keep"] if args.keep else []),
             ]
             subprocess.run(cmd, check=True)
             result = json.loads(Path(tmp.name).read_text(encoding="utf-8"))
@@ -218,6 +350,12 @@ def main(argv: list[str] | None = None) -> int:
         if tool == "wiretrace":
             row["all_pairs"] = {k: round(v, 4) for k, v in score(truth, result, False).items()}
             row["passage_char_f1"] = round(passage_char_f1(truth, result), 4)
+            for key in ("ingest_seconds", "stage_seconds", "candidates", "aligned", "postings",
+                        "peak_mb_main", "peak_mb_workers", "db_mb", "check_python",
+                        "check_http", "store"):
+                if key in result:
+                    value = result[key]
+                    row[key] = round(value, 1) if isinstance(value, float) else value
         rows[tool] = row
     if "wiretrace" in rows:
         base = rows["wiretrace"]["seconds"]

@@ -33,6 +33,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -139,19 +140,24 @@ class SentenceSynth:
             self.cls_cdf[int(c)] = cdf / cdf[-1]
 
     def sentences(self, n: int) -> list[str]:
+        """``n`` synthetic sentences (vectorised: one draw per word class, not per word)."""
         picks = self.rng.integers(0, self.n_base, size=n)
-        out: list[str] = []
-        for s in picks:
-            toks = self.ids[self.offsets[s] : self.offsets[s + 1]].copy()
-            # keep the first word, so sentences still start like sentences
-            mask = self.rng.random(len(toks)) < self.resample
-            mask[0] = False
-            for i in np.nonzero(mask)[0]:
-                c = int(self.cls_of[toks[i]])
-                members = self.cls_words[c]
-                toks[i] = members[np.searchsorted(self.cls_cdf[c], self.rng.random())]
-            out.append(" ".join(self.vocab[toks]))
-        return out
+        lo, hi = self.offsets[picks], self.offsets[picks + 1]
+        lens = hi - lo
+        flat = self.ids[np.repeat(lo - np.cumsum(lens) + lens, lens) + np.arange(lens.sum())]
+        # keep the first word of each sentence, so sentences still start like sentences
+        mask = self.rng.random(len(flat)) < self.resample
+        mask[np.cumsum(lens) - lens] = False
+        where = np.nonzero(mask)[0]
+        classes = self.cls_of[flat[where]]
+        for c in np.unique(classes):
+            at = where[classes == c]
+            cdf = self.cls_cdf[int(c)]
+            draw = np.searchsorted(cdf, self.rng.random(len(at)))
+            flat[at] = self.cls_words[int(c)][np.minimum(draw, len(cdf) - 1)]
+        words = self.vocab[flat]
+        bounds = np.cumsum(lens)
+        return [" ".join(words[b - k : b]) for b, k in zip(bounds, lens, strict=True)]
 
 
 def _shape(word: str) -> int:
@@ -226,8 +232,15 @@ def generate(
                 doc, truth = _patchwork(aid, sources, synth, rng, outlet, published)
             else:
                 doc, truth = _derive(aid, sources[0], kind, synth, rng, outlet, published)
+        # a copy appears after what it copies (1 to 72 hours after its latest source)
+        latest = max(docs[t.source].published or "" for t in truth if t.source in docs)
+        if latest and (doc.published or "") <= latest:
+            when = datetime.fromisoformat(latest) + timedelta(hours=rng.randint(1, 72))
+            doc.published = when.isoformat()
         docs[aid] = doc
         derived_ids.append(aid)
+        if len(derived_ids) > 200:  # only the latest derived articles are chained from
+            docs.pop(derived_ids[-201], None)
         yield doc, truth
 
 
@@ -320,7 +333,10 @@ def write(n_articles: int, out: Path, seed: int = 7, resample: float = 0.5) -> d
     """Writes the corpus, passim's input and the truth; returns counts."""
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    rendered: dict[str, list[tuple[int, int, str]]] = {}
+    # sources' sentence spans, rendered again on demand (keeping every article's spans
+    # would hold the whole corpus twice at 10^6 articles)
+    kept: dict[str, Doc] = {}
+    recent: list[str] = []
     kinds: Counter[str] = Counter()
     with (
         (out / "articles.jsonl").open("w", encoding="utf-8") as art,
@@ -329,7 +345,11 @@ def write(n_articles: int, out: Path, seed: int = 7, resample: float = 0.5) -> d
     ):
         for doc, truths in generate(n_articles, seed, resample):
             text, spans = doc.render()
-            rendered[doc.id] = spans
+            kept[doc.id] = doc
+            if truths:  # derived articles are chained from only while recent
+                recent.append(doc.id)
+                if len(recent) > 300:
+                    kept.pop(recent.pop(0), None)
             art.write(
                 json.dumps(
                     {
@@ -344,7 +364,7 @@ def write(n_articles: int, out: Path, seed: int = 7, resample: float = 0.5) -> d
             )
             pas.write(json.dumps({"id": doc.id, "series": doc.outlet, "text": text}) + "\n")
             for t in truths:
-                passages = _truth_passages(rendered[t.source], spans, t.sentences)
+                passages = _truth_passages(kept[t.source].render()[1], spans, t.sentences)
                 kinds[t.kind] += 1
                 tru.write(
                     json.dumps(

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import click
 
 from wiretrace.collection import Collection, RunSummary, open_collection
-from wiretrace.errors import ConfigError, WiretraceError
+from wiretrace.errors import ConfigError, IngestError, WiretraceError
 from wiretrace.ingest import IngestSummary
 from wiretrace.models import Article, ReusePair
 from wiretrace.progress import make_progress
@@ -167,7 +167,10 @@ def _ingest_lines(summary: IngestSummary, db: Path) -> list[str]:
         f"{summary.unchanged} unchanged, {reread}{summary.skipped} skipped, "
         f"{warnings} warning{'s' if warnings != 1 else ''})"
     )
-    lines = [f"{', '.join(parts)} -> {db}", f"  {detail} from {summary.files} inputs"]
+    inputs = f"{summary.files} inputs"
+    if summary.files_unchanged:  # skipped without reading: unchanged since last ingest
+        inputs += f" ({summary.files_unchanged} unchanged, not read again)"
+    lines = [f"{', '.join(parts)} -> {db}", f"  {detail} from {inputs}"]
     lines.extend(f"  updated: {id} (version {v})" for id, v in summary.versions)
     return lines
 
@@ -233,14 +236,30 @@ def _exit_for(summary: IngestSummary) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @store_options
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local",
+              show_default=True, help="Where the pipeline runs (spark: the spark extra).")
+@click.option("--master", default=None, metavar="URL",
+              help="Spark master URL (spark engine; default local[*]).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Checkpoint folder (spark engine; default: beside the store file).")
+@click.option("--stop-after", default=None, metavar="STAGE",
+              help="Stop after this stage: ingest, normalize, fingerprint, candidates, "
+              "align, attribute.")
 def run(
     paths: tuple[str, ...],
     db: Path | None,
     overrides: tuple[str, ...],
     config_file: Path | None,
     as_json: bool,
+    engine: str = "local",
+    master: str | None = None,
+    out: Path | None = None,
+    stop_after: str | None = None,
 ) -> None:
     """Ingest PATH... (files, folders, URLs) and find reuse over the whole store."""
+    if engine != "local" or stop_after is not None:
+        _run_engine(paths, db, overrides, config_file, as_json, engine, master, out, stop_after)
+        return
     with open_from_options(db, overrides, config_file) as coll:
         result: RunSummary = coll.run(paths, progress=make_progress())
         _echo_issues(result.ingest)
@@ -250,6 +269,7 @@ def run(
                 "db": str(coll.path),
                 "detected": result.detected,
                 "pairs": len(result.pairs),
+                "stories": result.stories,
             }
             click.echo(json.dumps(payload, ensure_ascii=False))
         else:
@@ -258,10 +278,55 @@ def run(
             if not result.detected:
                 click.echo("reuse detection is not available in this installation")
             else:
-                n = len(result.pairs)
-                click.echo(f"{n} reuse pair{'s' if n != 1 else ''}")
+                n, m = len(result.pairs), result.stories
+                click.echo(
+                    f"{n} reuse pair{'s' if n != 1 else ''}, {m} stor{'ies' if m != 1 else 'y'}"
+                )
                 for line in _pair_lines(result.pairs, coll):
                     click.echo(line)
+    _exit_for(result.ingest)
+
+
+def _run_engine(
+    paths: tuple[str, ...],
+    db: Path | None,
+    overrides: tuple[str, ...],
+    config_file: Path | None,
+    as_json: bool,
+    engine: str,
+    master: str | None,
+    out: Path | None,
+    stop_after: str | None,
+) -> None:
+    """``run`` on a chosen engine (see :mod:`wiretrace.engines`). The Spark engine loads
+    its results into the store when ``--db`` is given or ``--out`` is not."""
+    from wiretrace.engines import RunRequest, get_engine
+
+    settings = settings_from_options(overrides, config_file)
+    target = db
+    if target is None and (engine == "local" or out is None):
+        target = Path("wiretrace.duckdb")
+    request = RunRequest(tuple(paths), settings, db=target, out=out, stop_after=stop_after,
+                         master=master)
+    result = get_engine(engine).run(request, progress=make_progress())
+    _echo_issues(result.ingest)
+    if as_json:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        for line in _ingest_lines(result.ingest, result.db or result.out or Path()):
+            click.echo(line)
+        ran = [s for s, fate in result.stages.items() if fate == "ran"]
+        kept = [s for s, fate in result.stages.items() if fate == "skipped"]
+        if result.out is not None and engine != "local":
+            click.echo(f"  checkpoints in {result.out}: ran {', '.join(ran) or 'none'}; "
+                       f"skipped {', '.join(kept) or 'none'} (already done)")
+        if result.pairs is not None:
+            n = result.pairs
+            click.echo(f"{n} reuse pair{'s' if n != 1 else ''}")
+            if result.db is not None:
+                with open_collection(result.db, settings, read_only=True) as coll:
+                    for line in _pair_lines(list(coll.pairs()), coll):
+                        click.echo(line)
     _exit_for(result.ingest)
 
 
@@ -276,9 +341,13 @@ def ingest(
     config_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Ingest PATH... (files, folders, URLs) into the store, without detection."""
+    """Ingest PATH... (files, folders, URLs) into the store; the detection index and the
+    pairs are then updated incrementally (only new or changed articles are aligned)."""
     with open_from_options(db, overrides, config_file) as coll:
-        summary = coll.ingest(paths, progress=make_progress())
+        progress = make_progress()
+        summary = coll.ingest(paths, progress=progress)
+        if coll.can_detect and not coll.pairs_current:
+            coll.update(progress)
         _echo_issues(summary)
         if as_json:
             click.echo(json.dumps({**summary.to_json(), "db": str(coll.path)}, ensure_ascii=False))
@@ -322,6 +391,52 @@ def _listing_article(row: dict[str, Any]) -> Article:
 
 
 @main.command()
+@click.argument("path", type=click.Path(dir_okay=False, allow_dash=True, path_type=str))
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one pair per line.")
+def check(
+    path: str,
+    db: Path | None,
+    overrides: tuple[str, ...],
+    config_file: Path | None,
+    as_json: bool,
+) -> None:
+    """Compare one article (a text file, or - for standard input) with the stored
+    collection, without storing it: the pairs it forms, as `pairs` prints them."""
+    from wiretrace.ingest.decode import decode_bytes
+    from wiretrace.ingest.textfile import is_empty, parse_text
+
+    if path == "-":
+        data, name, kind = click.get_binary_stream("stdin").read(), "-", "text"
+    else:
+        file = Path(path)
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            raise IngestError(path, reason) from None
+        name, kind = file.stem, "markdown" if file.suffix.lower() == ".md" else "text"
+    with open_from_options(db, overrides, config_file, read_only=True) as coll:
+        text, _ = decode_bytes(data, path)
+        article = parse_text(text, name, None if path == "-" else path, kind,
+                             coll.settings.ingest)
+        if is_empty(article):
+            raise IngestError(path, "no article text to compare")
+        found = coll.check(article)
+        if as_json:
+            echo_json_lines(p.to_json() for p in found)
+        elif not found:
+            click.echo(f"{name}: no reuse found in {coll.path}")
+        else:
+            for p in found:
+                share = p.target_coverage if p.target == name else p.source_coverage
+                other = p.source if p.target == name else p.target
+                role = "reuses" if p.target == name else "is reused by"
+                click.echo(f"{name} {role} {other}: {len(p.passages)} passages, "
+                           f"{_share(share)} of its words ({p.credit})")
+
+
+@main.command()
 @store_options
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one pair per line.")
 def pairs(
@@ -335,6 +450,40 @@ def pairs(
         else:
             for line in _pair_lines(found, coll, limit=len(found) or 1):
                 click.echo(line)
+
+
+@main.command()
+@store_options
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one story per line.")
+def stories(
+    db: Path | None, overrides: tuple[str, ...], config_file: Path | None, as_json: bool
+) -> None:
+    """List the stored stories (earliest first): articles about one event."""
+    with open_from_options(db, overrides, config_file, read_only=True) as coll:
+        if as_json:
+            echo_json_lines(s.to_json() for s in coll.stories())
+            return
+        from wiretrace.story_store import story_states
+
+        for state, title in story_states(coll.store):
+            span = state.start.date().isoformat() if state.start else "-"
+            n = len(state.members)
+            click.echo(f"{state.id}\t{span}\t{n} article{'s' if n != 1 else ''}\t{title}")
+
+
+@main.command()
+@click.argument("id")
+@store_options
+def story(id: str, db: Path | None, overrides: tuple[str, ...], config_file: Path | None) -> None:
+    """Show story ID: timeline of its articles, reuse inside it, facts (conflicts first)."""
+    from rich.console import Console
+
+    from wiretrace.report.story_view import render_story
+
+    with open_from_options(db, overrides, config_file, read_only=True) as coll:
+        found = coll.story(id)
+        members = {a: coll.article(a) for a in found.articles}
+        render_story(found, members, Console())
 
 
 @main.command()
@@ -401,15 +550,19 @@ def show(
     """Show the reuse pair of articles A and B side by side (either order)."""
     from rich.console import Console
 
+    from wiretrace.analyze.patchwork import patchwork
     from wiretrace.errors import NotFound
     from wiretrace.report.terminal import render_pair
 
     with open_from_options(db, overrides, config_file, read_only=True) as coll:
         article_a, article_b = coll.article(a), coll.article(b)
-        found = [p for p in coll.pairs() if {p.source, p.target} == {a, b}]
+        every = list(coll.pairs())
+        found = [p for p in every if {p.source, p.target} == {a, b}]
         if not found:
             raise NotFound(f"{a} and {b}: no reuse pair between them")
-        render_pair(found[0], article_a, article_b, Console())
+        target = article_b if found[0].target == b else article_a
+        work = patchwork(target, every, settings=coll.settings)
+        render_pair(found[0], article_a, article_b, Console(), work)
 
 
 @main.command()
@@ -445,16 +598,18 @@ def report(
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["graphml", "json"]),
+    type=click.Choice(["graphml", "json", "parquet", "csv", "jsonl"]),
     required=True,
-    help="graphml (Gephi, networkx) or json (node-link, with the outlet summary).",
+    help="graphml (Gephi, networkx) or json (node-link, with the outlet summary): the "
+    "reuse graph in one file; parquet, csv or jsonl: the tables pairs, passages, edits "
+    "and outlets, one file each in the --out folder.",
 )
 @click.option(
     "--out",
     "out_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     required=True,
-    help="File to write.",
+    help="File to write (graphml, json) or folder (parquet, csv, jsonl; created if needed).",
 )
 @store_options
 def export(
@@ -464,11 +619,30 @@ def export(
     overrides: tuple[str, ...],
     config_file: Path | None,
 ) -> None:
-    """Export the reuse graph: articles and outlets as nodes, reuse as directed edges."""
+    """Export the reuse graph (articles and outlets as nodes, reuse as directed edges) or
+    the reuse tables."""
     from wiretrace.analyze.graph import build_graph
+    from wiretrace.report.tables import TABLE_FORMATS, outlet_table, write_tables
 
     with open_from_options(db, overrides, config_file, read_only=True) as coll:
         graph = build_graph(coll.articles(), list(coll.pairs()))
+        if fmt in TABLE_FORMATS:
+            tables = {
+                name: coll.store.query(f"SELECT * FROM {name} ORDER BY {order}")  # noqa: S608
+                for name, order in (
+                    ("pairs", "source, target"),
+                    ("passages", "source, target, passage"),
+                    ("edits", "source, target, passage, edit"),
+                )
+            }
+    if fmt in TABLE_FORMATS:
+        tables["outlets"] = outlet_table(graph.outlets)
+        written = write_tables(tables, out_path, fmt)
+        counts = ", ".join(f"{t.num_rows} {name}" for name, t in tables.items())
+        click.echo(f"reuse tables: {counts} -> {', '.join(str(p) for p in written)}")
+        return
+    if out_path.is_dir():
+        raise WiretraceError(f"{out_path}: a folder; --format {fmt} writes one file")
     if fmt == "graphml":
         graph.to_graphml(out_path)
     else:
@@ -504,3 +678,37 @@ def eval_pan(
 
     settings = settings_from_options(overrides, config_file)
     click.echo(format_scores(run_pan(corpus_dir, out_dir, settings, make_progress())))
+
+
+# -- the web viewer and HTTP API -------------------------------------------------------
+
+
+@main.command()
+@store_options
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; anything but loopback needs --token.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on.")
+@click.option("--token", envvar="WIRETRACE_TOKEN", default=None,
+              help="Every request must carry it (Authorization: Bearer TOKEN, or ?token= "
+                   "once in a browser); required off loopback. Env: WIRETRACE_TOKEN.")
+def serve(
+    db: Path | None,
+    overrides: tuple[str, ...],
+    config_file: Path | None,
+    host: str,
+    port: int,
+    token: str | None,
+) -> None:
+    """Serve the web viewer and the JSON API (under /api) over the store, read-only.
+
+    Keeps answering while `wiretrace ingest` or `run` writes the store: it reads a
+    snapshot that writers refresh after each commit (see docs/architecture.md).
+    """
+    from wiretrace.store import DEFAULT_DB
+    from wiretrace.web.app import serve as run_server
+
+    settings = settings_from_options(overrides, config_file)
+    path = db if db is not None else Path(DEFAULT_DB)
+    click.echo(f"wiretrace: serving {path} on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    run_server(path, settings, host=host, port=port, token=token or None)

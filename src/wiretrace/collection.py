@@ -19,13 +19,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from wiretrace.analyze.story_summary import Story
 from wiretrace.errors import StoreError
 from wiretrace.ingest import IngestSummary
 from wiretrace.ingest import ingest as ingest_inputs
 from wiretrace.models import Article, ReusePair
-from wiretrace.progress import NullProgress, Progress
+from wiretrace.progress import Progress
 from wiretrace.settings import Settings, load_settings
 from wiretrace.store import Store
+from wiretrace.story_store import StoryUpdate, iter_stories, load_story, update_stories
 
 __all__ = ["Collection", "RunSummary", "open_collection"]
 
@@ -40,6 +42,7 @@ class RunSummary:
     ingest: IngestSummary
     pairs: list[ReusePair] = field(default_factory=list)
     detected: bool = False
+    stories: int = 0  # stories stored after the run (see Collection.update_stories)
 
     @property
     def failed(self) -> bool:
@@ -55,6 +58,8 @@ class Collection:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
+        self._alias_table: Any = None
+        self._learned: dict[tuple[str, str], int] | None = None
 
     @property
     def path(self) -> Path:
@@ -72,23 +77,39 @@ class Collection:
         return ingest_inputs(paths, self.store, self.settings, progress)
 
     def detect(self, progress: Progress | None = None) -> list[ReusePair]:
-        """Find reuse among all stored articles and replace the stored pairs with it.
+        """Bring the stored reuse pairs up to date with the stored articles and return
+        them, sorted by (source, target).
 
-        Detection (:func:`wiretrace.detect.detect_reuse`) gives provisionally oriented
-        pairs; provenance (:func:`wiretrace.analyze.provenance.attribute_all`) orients
-        them, weighs the evidence, checks credits and resolves copy chains. Returns the
-        pairs sorted by (source, target). When no detection engine is installed, logs a
-        warning, leaves the store as it is and returns ``[]``.
+        Incremental (:func:`wiretrace.engines.incremental.update_index`): only new
+        articles are fingerprinted and aligned against the collection's index (the
+        postings kept in the store); removed or changed articles drop what was derived
+        from them; provenance (:func:`wiretrace.analyze.provenance.attribute_all`)
+        re-attributes the pairs that touch the change. The first call on a collection
+        is the same procedure with every article new. When no detection engine is
+        installed, logs a warning, leaves the store as it is and returns ``[]``.
         """
-        detect_reuse = _detect_function()
-        if detect_reuse is None:
+        if _detect_function() is None:
             log.warning("no detection engine installed; pairs not computed")
             return []
+        self.update(progress)
+        return list(self.store.iter_pairs())
+
+    def update(self, progress: Progress | None = None) -> Any:
+        """Update the detection index and the stored pairs incrementally; returns an
+        :class:`wiretrace.engines.incremental.IndexUpdate` (what was done)."""
+        from wiretrace.engines.incremental import update_index
+
         state = self._pairs_state()
-        articles = list(self.store.iter_articles())
-        pairs = self._find_pairs(detect_reuse, articles, progress)
-        self.store.replace_pairs(pairs, state)
-        return pairs
+        done = update_index(self.store, self.settings, self._aliases(), progress)
+        self.store.set_meta("pairs_state", state)
+        self._learned = None
+        return done
+
+    def _aliases(self) -> Any:
+        """The alias table, loaded once per collection (kept warm for :meth:`check`)."""
+        if self._alias_table is None:
+            self._alias_table = _load_aliases(self.settings)
+        return self._alias_table
 
     def _pairs_state(self) -> str:
         """What stored pairs depend on: the articles' contents and the settings."""
@@ -101,20 +122,6 @@ class Collection:
         now, with the current settings (so :meth:`detect` would find the same)."""
         return self.store.meta("pairs_state") == self._pairs_state()
 
-    def _find_pairs(
-        self, detect_reuse: Any, articles: list[Article], progress: Progress | None
-    ) -> list[ReusePair]:
-        aliases = _load_aliases(self.settings)
-        pairs: list[ReusePair] = list(
-            detect_reuse(articles, self.settings, aliases, progress or NullProgress())
-        )
-        attribute_all = _optional("wiretrace.analyze.provenance", "attribute_all")
-        if attribute_all is not None:
-            by_id = {a.id: a for a in articles}
-            pairs = list(attribute_all(pairs, by_id, self.settings, aliases))
-        pairs.sort(key=lambda p: (p.source, p.target))
-        return pairs
-
     @property
     def can_detect(self) -> bool:
         """True when a detection engine is installed."""
@@ -125,23 +132,48 @@ class Collection:
         the stored pairs are current: nothing changed since the last detection)."""
         summary = self.ingest(paths, progress)
         if not self.can_detect:
-            return RunSummary(summary)
-        if self.pairs_current:
-            return RunSummary(summary, list(self.store.iter_pairs()), detected=True)
-        return RunSummary(summary, self.detect(progress), detected=True)
+            result = RunSummary(summary)
+        elif self.pairs_current:
+            result = RunSummary(summary, list(self.store.iter_pairs()), detected=True)
+        else:
+            result = RunSummary(summary, self.detect(progress), detected=True)
+        result.stories = self.update_stories().stories
+        return result
+
+    # -- stories ---------------------------------------------------------------------
+
+    def update_stories(self) -> StoryUpdate:
+        """Assign articles that no story holds yet to stories (incrementally: existing
+        stories keep their ids) and store the result; see :mod:`wiretrace.story_store`."""
+        return update_stories(self.store, self.settings)
+
+    def stories(self) -> Iterator[Story]:
+        """Every stored story with entities, facts and reuse links (earliest first)."""
+        return iter_stories(self.store, self.settings)
+
+    def story(self, id: str) -> Story:
+        """One stored story; :class:`~wiretrace.errors.NotFound` when absent."""
+        return load_story(self.store, id, self.settings)
 
     def check(self, article: Article) -> list[ReusePair]:
-        """Pairs between ``article`` (not stored) and the stored articles.
+        """Pairs between ``article`` (not stored) and the stored articles, attributed,
+        with the same fields as :meth:`pairs`.
 
-        Runs detection over the collection plus the article and keeps the pairs that
-        involve it; raises :class:`StoreError` when no detection engine is installed.
+        Answered from the stored index (:func:`wiretrace.engines.check.check_article`:
+        index lookups of the article's fingerprints, alignment against the few stored
+        articles sharing most of them), never by re-running detection; articles stored
+        but not yet indexed (ingested, detection not run since) are not seen. The alias
+        table and learned swaps stay loaded between calls. Raises :class:`StoreError`
+        when no detection engine is installed.
         """
-        detect_reuse = _detect_function()
-        if detect_reuse is None:
+        from wiretrace.engines.check import check_article
+        from wiretrace.engines.incremental import learned_aliases
+
+        if _detect_function() is None:
             raise StoreError("no detection engine installed")
-        others = [a for a in self.store.iter_articles() if a.id != article.id]
-        pairs = self._find_pairs(detect_reuse, [*others, article], None)
-        return [p for p in pairs if article.id in (p.source, p.target)]
+        if self._learned is None:
+            self._learned = learned_aliases(self.store, self.settings)
+        return check_article(self.store, article, self.settings, self._aliases(), self._learned)
 
     # -- reading ---------------------------------------------------------------------
 

@@ -20,7 +20,10 @@ __all__ = [
     "DetectSettings",
     "IngestSettings",
     "ProvenanceSettings",
+    "ServeSettings",
     "Settings",
+    "SparkSettings",
+    "StoriesSettings",
     "TextSettings",
     "describe",
     "load_settings",
@@ -124,12 +127,42 @@ class DetectSettings:
     )
     learn_alias_min_pairs: int = _opt(
         2,
-        "A name swap (e.g. 'Mr Blair' for 'Tony Blair') recurring in this many article "
+        "A name swap (e.g. 'Tories' for 'Conservatives') recurring in this many article "
         "pairs of a run is learned as an alias.",
+    )
+    boilerplate_share: float = _opt(
+        0.8,
+        "Text found in at least this share of a collection's stories (a near-duplicate "
+        "group counts once) is shared boilerplate, such as a site's notice under every "
+        "article: it is not aligned and never reuse.",
+    )
+    boilerplate_min_stories: int = _opt(
+        5, "Shared boilerplate (detect.boilerplate_share) needs at least this many stories."
+    )
+    group_all_pairs: int = _opt(
+        6,
+        "Near-duplicate groups of at most this many articles are aligned pair by pair, so "
+        "that provenance can tell the origin from its reprints; a larger group is aligned "
+        "as a star around one member (about N alignments for N reprints).",
     )
     workers: int = _opt(0, "Processes aligning candidate pairs; 0 means one per core.")
     parallel_min_pairs: int = _opt(
         64, "Fewer candidate pairs than this are aligned in-process (no pool start-up)."
+    )
+    check_candidates: int = _opt(
+        20,
+        "check: the stored articles (near-duplicate groups count once) sharing the most "
+        "fingerprints with the input that are aligned against it.",
+    )
+    index_batch: int = _opt(
+        50000,
+        "New articles fingerprinted, paired and aligned per step of an incremental "
+        "update (one transaction each; bounds memory).",
+    )
+    memory_limit: str = _opt(
+        "4GB",
+        "DuckDB memory limit for the candidate plan; larger intermediate results spill "
+        "to a temporary folder beside the store.",
     )
 
 
@@ -145,6 +178,85 @@ class ProvenanceSettings:
         "Patchwork: a sentence counts as reused when more than this share of its words "
         "lies inside passages from other articles.",
     )
+    close_triangle_words: int = _opt(
+        10,
+        "Near-duplicate groups: when article R took text from S and shares at least this "
+        "many words of it with M, but S and M were never aligned (detection paired M with "
+        "R, the group's representative, not its origin), S and M are aligned so that M is "
+        "paired with the group's origin or found to copy R; 0 turns this off.",
+    )
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    page_size: int = _opt(50, "Web viewer and HTTP API: items per page when none is asked for.")
+    max_page_size: int = _opt(
+        500, "Web viewer and HTTP API: most items one request may ask for (limit=...)."
+    )
+    max_request_bytes: int = _opt(
+        2_000_000,
+        "Web viewer and HTTP API: largest request body (a pasted article to check); larger "
+        "requests get 413.",
+    )
+    check_concurrency: int = _opt(
+        1, "Web viewer and HTTP API: article checks computed at once (each uses the CPU)."
+    )
+    check_wait: float = _opt(
+        30.0,
+        "Web viewer and HTTP API: seconds a check waits for a free slot before the server "
+        "answers 503 (busy).",
+    )
+    top: int = _opt(10, "Web viewer overview: entries in each top list (sources, reusers).")
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    shuffle_partitions: int = _opt(
+        0,
+        "Spark engine: partitions of each shuffle (spark.sql.shuffle.partitions) for a "
+        "session wiretrace starts; 0 keeps Spark's default (200). About 2-4 per core.",
+    )
+    align_batch_pairs: int = _opt(
+        2000,
+        "Spark engine: candidate pairs per alignment task (at least one task per core).",
+    )
+
+
+@dataclass(frozen=True)
+class StoriesSettings:
+    threshold: float = _opt(
+        0.1,
+        "Stories: lowest cosine similarity (TF-IDF over words and names) between an "
+        "article and a story's centroid for the article to join the story.",
+    )
+    merge_threshold: float = _opt(
+        0.1, "Stories: lowest cosine similarity between two stories' centroids to merge them."
+    )
+    window_days: float = _opt(
+        7.0,
+        "Stories: a dated article joins only a story whose publication span comes within "
+        "this many days of it.",
+    )
+    top_terms: int = _opt(60, "Stories: heaviest terms kept per article (its TF-IDF row).")
+    index_terms: int = _opt(
+        12, "Stories: heaviest terms per story in the index that proposes candidate stories."
+    )
+    lead_chars: int = _opt(
+        2000,
+        "Stories: characters of each body read for its terms (news put the event in the "
+        "lead); 0 reads the whole body.",
+    )
+    candidates: int = _opt(
+        16,
+        "Stories: candidate stories compared exactly per article (those sharing the most "
+        "index weight with it).",
+    )
+    batch: int = _opt(2048, "Stories: articles assigned per batch of the online pass.")
+    workers: int = _opt(
+        0,
+        "Stories: processes counting terms when many articles arrive at once (20,000 or "
+        "more); 0 means one per core.",
+    )
 
 
 @dataclass(frozen=True)
@@ -153,6 +265,9 @@ class Settings:
     text: TextSettings = field(default_factory=TextSettings)
     detect: DetectSettings = field(default_factory=DetectSettings)
     provenance: ProvenanceSettings = field(default_factory=ProvenanceSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
+    spark: SparkSettings = field(default_factory=SparkSettings)
+    stories: StoriesSettings = field(default_factory=StoriesSettings)
 
     def with_overrides(self, overrides: dict[str, Any]) -> Settings:
         """Return a copy with ``{"section.name": value}`` applied (values are validated)."""

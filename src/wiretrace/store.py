@@ -27,6 +27,9 @@ Tables (plain tables, so users can query them with SQL):
     The fields of :class:`ReusePair`, :class:`Passage` and :class:`Edit`. A pair is keyed
     by ``(source, target)``; a passage by ``(source, target, passage)``; an edit by
     ``(source, target, passage, edit)`` (``passage``/``edit`` count from 0 in order).
+``stories``, ``story_articles``, ``story_terms``
+    Stories (one row each: label, span, centroid), their articles in joining order, and
+    term document frequencies; written by ``story_store`` through :meth:`Store.write_rows`.
 
 Every write runs inside one transaction, so a batch is stored whole or not at all and a
 process killed at any moment leaves the file consistent (DuckDB's write-ahead log rolls
@@ -42,7 +45,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -54,6 +58,7 @@ import pyarrow as pa
 
 from wiretrace.errors import NotFound, StoreError
 from wiretrace.models import Article, Edit, Passage, ReusePair, Span
+from wiretrace.snapshots import SnapshotPublisher
 from wiretrace.text.tokens import word_count
 
 __all__ = [
@@ -220,11 +225,76 @@ def _migration_3(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"ALTER TABLE {table} ADD COLUMN record_hash VARCHAR")
 
 
+def _migration_4(con: duckdb.DuckDBPyConnection) -> None:
+    """The detection index, kept so that new articles are analysed incrementally and
+    ``check`` answers from the store: ``postings`` (winnowed fingerprints, with an ART
+    index on ``hash`` for point lookups), ``indexed`` (one row per fingerprinted article:
+    its 64-bit key, id, content hash, fingerprint count, min-hash sketch and
+    near-duplicate group), ``aligned`` (every candidate pair aligned, with its raw
+    passages as JSON, before provenance) and ``swaps`` (name swaps seen per pair, from
+    which aliases are learned)."""
+    con.execute("CREATE TABLE postings (hash BIGINT, article BIGINT)")
+    con.execute("CREATE INDEX postings_hash ON postings (hash)")
+    con.execute(
+        "CREATE TABLE indexed (article BIGINT, id VARCHAR, content_hash VARCHAR, "
+        "size INTEGER, m0 BIGINT, m1 BIGINT, m2 BIGINT, grp BIGINT)"
+    )
+    con.execute("CREATE INDEX indexed_article ON indexed (article)")
+    con.execute(
+        "CREATE TABLE aligned (source VARCHAR, target VARCHAR, passages INTEGER, raw VARCHAR)"
+    )
+    con.execute("CREATE TABLE swaps (x VARCHAR, y VARCHAR, source VARCHAR, target VARCHAR)")
+
+
+def _migration_5(con: duckdb.DuckDBPyConnection) -> None:
+    """Stories (``analyze.stories``): ``stories`` (one row per story: id, founding
+    article, label, publication span as wall time plus UTC offset in minutes, article
+    count, centroid as term hashes and weights), ``story_articles`` (story, article,
+    joining rank) and ``story_terms`` (document frequency per term hash, for IDF)."""
+    con.execute(
+        'CREATE TABLE stories (story VARCHAR, founder VARCHAR, title VARCHAR, '
+        '"start" TIMESTAMP, start_utc_offset INTEGER, "end" TIMESTAMP, '
+        "end_utc_offset INTEGER, articles INTEGER, terms BIGINT[], weights DOUBLE[])"
+    )
+    con.execute("CREATE TABLE story_articles (story VARCHAR, article VARCHAR, rank INTEGER)")
+    con.execute("CREATE TABLE story_terms (hash BIGINT, df INTEGER)")
+
+
+def _migration_6(con: duckdb.DuckDBPyConnection) -> None:
+    """``ingest_files``: the state of each local file ingested (``ingest.filestate``):
+    size, mtime, digest, reader fingerprint, the ``(id, content_hash)`` of the articles
+    it gave and its warnings as JSON, so that unchanged files are skipped."""
+    con.execute(
+        "CREATE TABLE ingest_files (key VARCHAR, size BIGINT, mtime_ns BIGINT, "
+        "digest VARCHAR, reader VARCHAR, ids VARCHAR[], hashes VARCHAR[], issues VARCHAR, "
+        "skipped INTEGER)"
+    )
+
+
+def _migration_7(con: duckdb.DuckDBPyConnection) -> None:
+    """``indexed.rank``: the order in which a near-duplicate group picks its
+    representative (earliest publication, then id), so a reprint flood is a star around
+    its likely origin."""
+    con.execute("ALTER TABLE indexed ADD COLUMN rank VARCHAR")
+
+
+def _migration_8(con: duckdb.DuckDBPyConnection) -> None:
+    """An ART index on ``articles.id`` (not unique: uniqueness stays with
+    ``put_articles``), so the detection engine and ``check`` fetch the few articles they
+    align by id without scanning the table."""
+    con.execute("CREATE INDEX articles_id ON articles (id)")
+
+
 #: Migration n+1 brings a file from schema version n to n+1. Append, never edit.
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     _migration_1,
     _migration_2,
     _migration_3,
+    _migration_4,
+    _migration_5,
+    _migration_6,
+    _migration_7,
+    _migration_8,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -252,6 +322,8 @@ class Store:
         self._con = con
         self.path = path
         self.read_only = read_only
+        # A writer keeps the read snapshot of a served store fresh (wiretrace.snapshots).
+        self._publisher = None if read_only else SnapshotPublisher(path)
 
     # -- opening ---------------------------------------------------------------------
 
@@ -270,7 +342,7 @@ class Store:
         if db.is_dir():
             raise StoreError(f"{db}: is a folder, not a store file")
         try:
-            con = duckdb.connect(str(db), read_only=read_only)
+            con = _connect(db, read_only)
         except duckdb.IOException as exc:
             if _is_lock_error(exc):
                 raise StoreError(f"{db}: store is being written by another process") from None
@@ -347,9 +419,16 @@ class Store:
     def close(self) -> None:
         """Close the file (a checkpoint folds the write-ahead log into it)."""
         try:
+            if self._publisher is not None:
+                self._publisher.closing(self._con)
             self._con.close()
         except duckdb.Error as exc:  # pragma: no cover - closing never fails in practice
             log.warning("closing %s: %s", self.path, exc)
+
+    def reader(self) -> Store:
+        """A read-only Store on a new cursor of the same open database, for one thread
+        (a DuckDB connection must not be shared between threads); close it after use."""
+        return Store(self._con.cursor(), self.path, read_only=True)
 
     def __enter__(self) -> Store:
         return self
@@ -372,7 +451,10 @@ class Store:
     # -- articles --------------------------------------------------------------------
 
     def put_articles(
-        self, articles: Sequence[Article], words: Sequence[int] | None = None
+        self,
+        articles: Sequence[Article],
+        words: Sequence[int] | None = None,
+        content_hashes: Sequence[str] | None = None,
     ) -> PutResult:
         """Store a batch of articles in one transaction.
 
@@ -384,7 +466,8 @@ class Store:
         n+1 and the old row moves to ``article_versions``. Pairs and passages derived
         from a rewritten article are deleted (they describe the old record).
         Within one batch a repeated id keeps its last article. ``words`` (body word
-        counts, one per article) saves recounting when the caller has them.
+        counts, one per article) and ``content_hashes`` (``Article.content_hash``, one
+        per article) save recomputing when the caller has them (ingest workers do).
         """
         result = PutResult()
         if not articles:
@@ -400,8 +483,13 @@ class Store:
         order = sorted(latest.values())
         batch = [articles[i] for i in order]
         batch_words = [counts[i] for i in order]
-        hashes = [a.content_hash for a in batch]
-        records = [record_hash(a) for a in batch]
+        if content_hashes is not None and len(content_hashes) != len(articles):
+            raise ValueError("content_hashes must have one hash per article")
+        hashes = (
+            [content_hashes[i] for i in order] if content_hashes is not None
+            else [a.content_hash for a in batch]
+        )
+        records = [record_hash(a, h) for a, h in zip(batch, hashes, strict=True)]
         now = datetime.now(UTC)
 
         with self._transaction():
@@ -537,6 +625,58 @@ class Store:
             raise NotFound(f"{id}: no such article")
         return [(int(v), str(h), at) for v, h, at in rows]
 
+    # -- ingested files (wiretrace.ingest.filestate) ----------------------------------
+
+    def file_states(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The recorded states of the files ``keys`` (rows of ``ingest_files`` as dicts),
+        each with ``current``: every ``(id, content_hash)`` it lists is still the
+        stored latest version of its article."""
+        if not keys:
+            return {}
+        # The keys go in as one list parameter: registering an Arrow table would
+        # import pandas (half a second), most of a re-run that skips every file.
+        cursor = self._con.execute(
+            "WITH f AS (SELECT * FROM ingest_files "
+            "WHERE key IN (SELECT unnest(?::VARCHAR[]))), "
+            "items AS (SELECT key, unnest(ids) AS id, unnest(hashes) AS h FROM f), "
+            "stale AS (SELECT DISTINCT i.key FROM items i LEFT JOIN articles a "
+            "ON a.id = i.id AND a.content_hash = i.h WHERE a.id IS NULL) "
+            "SELECT f.*, f.key NOT IN (SELECT key FROM stale) AS current FROM f",
+            [list(keys)],
+        )
+        names = [d[0] for d in cursor.description or ()]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        return {row["key"]: row for row in rows}
+
+    def put_file_states(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Record file states (replacing those with the same ``key``), in one
+        transaction. Columns: key, size, mtime_ns, digest, reader, ids, hashes, issues
+        (JSON text), skipped."""
+        if not rows:
+            return
+        table = pa.table(
+            {
+                "key": pa.array([r["key"] for r in rows], pa.string()),
+                "size": pa.array([r["size"] for r in rows], pa.int64()),
+                "mtime_ns": pa.array([r["mtime_ns"] for r in rows], pa.int64()),
+                "digest": pa.array([r["digest"] for r in rows], pa.string()),
+                "reader": pa.array([r["reader"] for r in rows], pa.string()),
+                "ids": pa.array([list(r["ids"]) for r in rows], pa.list_(pa.string())),
+                "hashes": pa.array([list(r["hashes"]) for r in rows], pa.list_(pa.string())),
+                "issues": pa.array([r["issues"] for r in rows], pa.string()),
+                "skipped": pa.array([r["skipped"] for r in rows], pa.int32()),
+            }
+        )
+        with self._transaction():
+            self._con.register("_file_states", table)
+            try:
+                self._con.execute(
+                    "DELETE FROM ingest_files WHERE key IN (SELECT key FROM _file_states)"
+                )
+                self._con.execute("INSERT INTO ingest_files SELECT * FROM _file_states")
+            finally:
+                self._con.unregister("_file_states")
+
     def remove_article(self, id: str) -> None:
         """Delete article ``id``, its earlier versions and every pair, passage and edit
         where it is source or target, in one transaction; :class:`NotFound` if absent."""
@@ -574,6 +714,36 @@ class Store:
                     finally:
                         con.unregister("_rows")
         return int(pair_rows.num_rows)
+
+    def write_rows(
+        self,
+        writes: Sequence[tuple[str, str | None, pa.Table]],
+        meta: Sequence[tuple[str, str]] = (),
+    ) -> None:
+        """In one transaction, for each ``(table, key, rows)``: delete the stored rows
+        whose ``key`` column holds one of ``rows``' keys (every row when ``key`` is
+        None), then insert ``rows``; and set the ``meta`` values. For derived tables
+        that a stage rewrites in part (stories). ``table`` and ``key`` are names from
+        the caller's constants, never user input."""
+        with self._transaction():
+            con = self._con
+            for key_name, value in meta:
+                con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key_name, value])
+            for table, key, rows in writes:
+                con.register("_rows", rows)
+                try:
+                    if key is None:
+                        con.execute(f"DELETE FROM {table}")
+                    elif rows.num_rows:
+                        con.execute(
+                            f'DELETE FROM {table} WHERE "{key}" IN '
+                            f'(SELECT DISTINCT "{key}" FROM _rows)'
+                        )
+                    if rows.num_rows:
+                        cols = ", ".join(f'"{c}"' for c in rows.schema.names)
+                        con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _rows")
+                finally:
+                    con.unregister("_rows")
 
     def content_state(self) -> str:
         """A digest of every stored (id, content hash): it changes whenever an article
@@ -631,6 +801,76 @@ class Store:
                 target_coverage=r[8],
             )
 
+    # -- the detection index (postings, indexed, aligned, swaps) ----------------------
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The open DuckDB connection, for the detection engine's relational plans over
+        the index tables (:mod:`wiretrace.engines.incremental`); shells use :meth:`query`."""
+        return self._con
+
+    def transaction(self) -> _Transaction:
+        """``with store.transaction():`` one atomic write (BEGIN ... COMMIT/ROLLBACK)."""
+        return self._transaction()
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the ``meta`` table (its own transaction)."""
+        with self._transaction():
+            self._con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])
+
+    def articles_by_id(self, ids: Iterable[str]) -> dict[str, Article]:
+        """The latest version of each stored article among ``ids`` (absent ids are
+        left out): id -> Article."""
+        wanted = sorted(set(ids))
+        out: dict[str, Article] = {}
+        # a parameter list (not a joined table) lets DuckDB use the index on id
+        for lo in range(0, len(wanted), 512):
+            part = wanted[lo : lo + 512]
+            marks = ", ".join("?" * len(part))
+            rel = self._con.sql(
+                f"SELECT {_COLS} FROM articles WHERE id IN ({marks})", params=part
+            )
+            for row in _arrow_table(rel).to_pylist():
+                out[row["id"]] = article_from_row(row)
+        return out
+
+    def replace_pairs_of(self, keys: Iterable[tuple[str, str]], pairs: Iterable[ReusePair]) -> int:
+        """Delete the stored pairs between each ``(a, b)`` of ``keys`` (either
+        orientation), with their passages and edits, and store ``pairs`` instead, in one
+        transaction: the incremental counterpart of :meth:`replace_pairs`."""
+        with self._transaction():
+            return self.write_pairs_of(keys, pairs)
+
+    def write_pairs_of(self, keys: Iterable[tuple[str, str]], pairs: Iterable[ReusePair]) -> int:
+        """:meth:`replace_pairs_of` inside the caller's :meth:`transaction`."""
+        pair_rows, passage_rows, edit_rows = _pair_tables(pairs)
+        doomed = sorted({(min(a, b), max(a, b)) for a, b in keys})
+        con = self._con
+        if doomed:
+            con.register(
+                "_doomed",
+                pa.table({"x": pa.array([d[0] for d in doomed], pa.string()),
+                          "y": pa.array([d[1] for d in doomed], pa.string())}),
+            )
+            try:
+                for table in ("edits", "passages", "pairs"):
+                    con.execute(
+                        f"DELETE FROM {table} WHERE (least(source, target), "
+                        "greatest(source, target)) IN (SELECT (x, y) FROM _doomed)"
+                    )
+            finally:
+                con.unregister("_doomed")
+        for name, tbl in (("pairs", pair_rows), ("passages", passage_rows),
+                          ("edits", edit_rows)):
+            if tbl.num_rows:
+                con.register("_rows", tbl)
+                try:
+                    cols = ", ".join(f'"{c}"' for c in tbl.schema.names)
+                    con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _rows")
+                finally:
+                    con.unregister("_rows")
+        return int(pair_rows.num_rows)
+
     # -- SQL -------------------------------------------------------------------------
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
@@ -666,11 +906,30 @@ class _Transaction:
                 raise StoreError(
                     f"{self._store.path}: write failed: {_first_line(err)}"
                 ) from None
+            if self._store._publisher is not None:
+                self._store._publisher.committed(con)
             return
         with contextlib.suppress(duckdb.Error):  # a failed statement may have aborted it
             con.execute("ROLLBACK")
         if isinstance(exc, duckdb.Error):
             raise StoreError(f"{self._store.path}: write failed: {_first_line(exc)}") from None
+
+
+#: Seconds an opener waits for another process's lock on the file before giving up (a
+#: server refreshing its read snapshot holds it for the time of one file copy).
+LOCK_WAIT = 2.0
+
+
+def _connect(db: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, retried for :data:`LOCK_WAIT` seconds while the file is locked."""
+    deadline = time.monotonic() + LOCK_WAIT
+    while True:
+        try:
+            return duckdb.connect(str(db), read_only=read_only)
+        except duckdb.IOException as exc:
+            if not _is_lock_error(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.1)
 
 
 def _arrow_table(rel: duckdb.DuckDBPyRelation) -> pa.Table:
@@ -686,11 +945,12 @@ def _arrow_reader(rel: duckdb.DuckDBPyRelation, batch_size: int) -> pa.RecordBat
     return reader
 
 
-def record_hash(article: Article) -> str:
+def record_hash(article: Article, content_hash: str | None = None) -> str:
     """A digest of every field of ``article`` read from its input, except ``source``
-    (which names the path as typed, and may differ between runs) and ``warnings``."""
+    (which names the path as typed, and may differ between runs) and ``warnings``.
+    ``content_hash``: the article's, when the caller has it already."""
     fields = (
-        article.content_hash, article.kind, article.credits, article.dateline,
+        content_hash or article.content_hash, article.kind, article.credits, article.dateline,
         article.section, article.language, article.links,
         tuple((s.start, s.end, s.kind) for s in article.excluded),
     )

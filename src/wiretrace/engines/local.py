@@ -15,6 +15,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from wiretrace.detect.align import align_sequences
 from wiretrace.detect.edits import EntityLookup
@@ -22,7 +23,11 @@ from wiretrace.models import Passage, Span
 from wiretrace.settings import Settings
 from wiretrace.text.tokens import TokenSeq
 
-__all__ = ["Prepared", "align_many", "worker_count"]
+if TYPE_CHECKING:
+    from wiretrace.engines.base import EngineResult, RunRequest
+    from wiretrace.progress import Progress
+
+__all__ = ["LocalEngine", "Prepared", "align_many", "worker_count"]
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +119,29 @@ def align_many(
             if progress is not None:
                 progress(done, total)
     return results
+
+
+class LocalEngine:
+    """The ``local`` engine (:class:`wiretrace.engines.base.Engine`): ingest into the
+    store, then detection over it (DuckDB plan, this process pool). No checkpoints:
+    the store is the state (a run resumes by skipping stored, unchanged articles and
+    current pairs). ``--stop-after ingest`` skips detection; other stages are not
+    separate here."""
+
+    name = "local"
+
+    def run(self, request: RunRequest, progress: Progress | None = None) -> EngineResult:
+        from wiretrace.collection import open_collection
+        from wiretrace.engines.base import EngineResult, check_stage
+        from wiretrace.errors import ConfigError
+
+        stop = check_stage(request.stop_after)
+        if stop not in (None, "ingest", "attribute"):
+            raise ConfigError(f"--stop-after {stop}: the local engine stops only after ingest")
+        with open_collection(request.db, request.settings) as coll:
+            if stop == "ingest":
+                summary = coll.ingest(request.paths, progress)
+                return EngineResult(self.name, summary, {"ingest": "ran"}, None, coll.path)
+            run = coll.run(request.paths, progress)
+            pairs = len(run.pairs) if run.detected else None
+            return EngineResult(self.name, run.ingest, {}, pairs, coll.path)

@@ -1,0 +1,119 @@
+"""``check`` latency against an index the size of 10^6 articles, built by scaling a real
+store's postings.
+
+Takes a store written by ``bench_detect.py --keep`` (say 100,000 articles, fully
+analysed) and adds ``--factor - 1`` shadow copies of its ``postings``: every hash and
+article key XOR-ed with a per-copy salt, so the copies never match a real query and
+point to no stored article. The ``postings`` table (and its ART index on ``hash``) then
+has the row count and key spread of a collection ``--factor`` times larger, while the
+articles a query can really match stay the real ones. Then 1,000 stored articles are
+checked in-process (``Collection.check``, warm), each under its own id.
+
+This measures what grows with the collection (the index lookup and the candidate
+bookkeeping); the alignment work per query depends on how many stored articles really
+share text with it, which the real part of the store decides.
+
+Run: ``python bench/bench_check_scale.py --db STORE --factor 10``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+
+def scale(db: Path, factor: int) -> dict[str, float]:
+    con = duckdb.connect(str(db))
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET temp_directory = '{db}.tmp'")
+    real = con.execute("SELECT count(*) FROM postings").fetchall()[0][0]
+    t0 = time.perf_counter()
+    con.execute("DROP INDEX IF EXISTS postings_hash")
+    for k in range(1, factor):
+        salt = random.Random(k).getrandbits(62) | 1
+        con.execute(
+            "INSERT INTO postings SELECT xor(hash, $s), xor(article, $s) FROM postings "
+            "WHERE article IN (SELECT article FROM indexed)",
+            {"s": salt},
+        )
+        print(f"shadow copy {k}/{factor - 1}", file=sys.stderr, flush=True)
+    t1 = time.perf_counter()
+    con.execute("CREATE INDEX postings_hash ON postings (hash)")
+    t2 = time.perf_counter()
+    rows = con.execute("SELECT count(*) FROM postings").fetchall()[0][0]
+    con.close()
+    return {
+        "real_postings": real,
+        "postings": rows,
+        "insert_seconds": round(t1 - t0, 1),
+        "index_seconds": round(t2 - t1, 1),
+        "db_mb": round(sum(f.stat().st_size for f in db.parent.glob(db.name + "*")) / 2**20),
+    }
+
+
+def latency(db: Path, queries: int) -> dict[str, float]:
+    from wiretrace import open_collection
+
+    with open_collection(db, read_only=True) as col:
+        ids = [r[0] for r in col.store.connection.execute("SELECT id FROM indexed").fetchall()]
+        chosen = random.Random(1).sample(ids, min(queries, len(ids)))
+        articles = col.store.articles_by_id(chosen)
+        t0 = time.perf_counter()
+        col.check(articles[chosen[0]])  # warm-up: loads the alias table and the index
+        warm = time.perf_counter() - t0
+        samples = []
+        split: dict[bool, list[float]] = {True: [], False: []}
+        for i in chosen:
+            t = time.perf_counter()
+            paired = bool(col.check(articles[i]))
+            samples.append((time.perf_counter() - t) * 1000)
+            split[paired].append(samples[-1])
+    samples.sort()
+    return {
+        "queries": len(samples),
+        "with_pairs": len(split[True]),
+        # queries that found nothing cost the index lookup only; the others add the
+        # alignment and attribution of their candidates
+        "p50_ms_without_pairs": round(statistics.median(split[False]), 2) if split[False] else 0,
+        "p95_ms_without_pairs": _p95(split[False]),
+        "p50_ms_with_pairs": round(statistics.median(split[True]), 2) if split[True] else 0,
+        "p95_ms_with_pairs": _p95(split[True]),
+        "first_ms": round(warm * 1000, 1),
+        "p50_ms": round(statistics.median(samples), 2),
+        "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 2),
+        "max_ms": round(samples[-1], 2),
+        "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return round(ordered[max(0, int(len(ordered) * 0.95) - 1)], 2) if ordered else 0.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path, required=True)
+    ap.add_argument("--factor", type=int, default=10)
+    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--skip-scale", action="store_true", help="the store is scaled already")
+    args = ap.parse_args(argv)
+    out: dict[str, object] = {}
+    if not args.skip_scale:
+        out["scale"] = scale(args.db, args.factor)
+    out["check_python"] = latency(args.db, args.queries)
+    json.dump(out, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

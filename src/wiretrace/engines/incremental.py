@@ -1,0 +1,911 @@
+# SQL here is built only from module constants; every value goes in as a parameter or a
+# registered Arrow table.
+# ruff: noqa: S608
+"""The local engine's detection index: incremental updates and ``check`` from the store.
+
+The store keeps what detection derives from each article (store migration 4):
+``postings`` (winnowed fingerprints, ART index on ``hash``), ``indexed`` (the article's
+64-bit key, content hash, fingerprint count, min-hash sketch and near-duplicate group),
+``aligned`` (every aligned candidate pair with its raw passages) and ``swaps`` (name
+swaps per pair, from which aliases are learned). :func:`update_index` brings them up to
+date with the stored articles, only doing the work the change needs:
+
+1. **stale** articles (removed, or their content changed) lose their postings, aligned
+   pairs and final pairs; their neighbours' pairs are re-finalised.
+2. **new** articles, in steps of ``detect.index_batch`` (one transaction each, so a
+   killed update keeps every finished step): fingerprints (a process pool over both
+   cores) into ``postings``;
+3. **near-duplicate groups**: min-hash buckets (three seeds) propose, containment
+   ``shared / max(size) >= detect.near_duplicate`` confirms; a group's representative is
+   its smallest key. A new member costs one alignment (member -> representative): a
+   reprint flood of N copies costs N alignments, a star, never a clique. When a group's
+   representative changes, its members are re-paired (each member with probability
+   1/(N+1), so about one alignment per addition on average).
+4. **candidates** (DuckDB, spilling to disk past ``detect.memory_limit``): postings
+   collapsed to one row per (group, hash); document frequency counted in *groups*, so a
+   story reprinted thousands of times is one document, never cut by ``detect.max_df``;
+   only groups holding new articles are joined against everything; pairs sharing at
+   least ``detect.min_shared`` rare fingerprints are aligned between the groups'
+   representatives (near-duplicate candidates merge groups instead).
+5. **finalise**: the raw pairs touching what changed, plus every pair in a triangle with
+   them (copy chains and siblings), plus pairs whose name swaps became (or stopped being)
+   learned aliases, are re-attributed (:mod:`wiretrace.analyze.provenance`) and written
+   in place of their old versions.
+
+A from-scratch run is the same procedure with every article new, so growing a
+collection day by day gives the pairs a single run would give (up to document
+frequencies crossing ``detect.max_df`` between steps, and min-hash bucket leaders).
+
+:func:`wiretrace.engines.check.check_article` answers one article without storing it:
+its fingerprints are looked up in ``postings`` (index point lookups, no scan), the
+``detect.check_candidates`` groups sharing most fingerprints are aligned against it, and
+each pair is attributed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pyarrow as pa
+
+from wiretrace.detect.edits import EntityLookup, apply_learned_aliases, learn_aliases
+from wiretrace.engines.local import Prepared, worker_count
+from wiretrace.models import Article, Passage, ReusePair
+from wiretrace.progress import NullProgress, Progress
+from wiretrace.settings import Settings
+from wiretrace.store import Store
+
+__all__ = ["IndexUpdate", "configure", "index_state", "learned_aliases", "update_index"]
+
+log = logging.getLogger(__name__)
+
+#: Seeds XOR-ed into the hashes for the three min-hash sketches (fixed: stable runs).
+SEEDS = (0, 0x5DEECE66D1234567, -0x3C6EF372FE94F82B)
+_INDEX_TABLES = ("postings", "indexed", "aligned", "swaps")
+_IN_FLIGHT = 4  # chunks per worker submitted ahead (bounds memory)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class IndexUpdate:
+    """What :func:`update_index` did."""
+
+    new: int = 0
+    stale: int = 0
+    candidates: int = 0
+    aligned: int = 0
+    finalised: int = 0
+    rebuilt: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+# -- worker side (top level: picklable for spawned processes) ---------------------------
+
+_W: dict[str, Any] = {}
+
+
+def _worker_init(settings: Settings, aliases: EntityLookup | None) -> None:
+    _W["settings"] = settings
+    _W["aliases"] = aliases
+
+
+def _fingerprint_chunk(articles: Sequence[Article]) -> tuple[pa.Table, list[tuple[Any, ...]]]:
+    """Distinct (hash, article) postings of ``articles`` and their ``indexed`` rows."""
+    from wiretrace.text.fingerprint import article_key, postings_table
+    from wiretrace.text.normalize import normalize
+
+    settings: Settings = _W["settings"]
+    aliases = _W["aliases"]
+    keys = [article_key(a.id) for a in articles]
+    seqs = [normalize(a, aliases, settings) for a in articles]
+    table = postings_table(keys, seqs, settings)
+    arts = table.column("article").to_numpy()
+    hashes = table.column("hash").to_numpy()
+    order = np.lexsort((hashes, arts))
+    arts, hashes = arts[order], hashes[order]
+    keep = np.ones(len(arts), bool)
+    keep[1:] = (arts[1:] != arts[:-1]) | (hashes[1:] != hashes[:-1])
+    arts, hashes = arts[keep], hashes[keep]
+    rows: list[tuple[Any, ...]] = []
+    bounds = np.searchsorted(arts, np.asarray(keys, np.int64), side="left")
+    ends = np.searchsorted(arts, np.asarray(keys, np.int64), side="right")
+    for a, key, lo, hi in zip(articles, keys, bounds, ends, strict=True):
+        h = hashes[lo:hi]
+        sketch = [int(np.min(h ^ np.int64(seed))) if len(h) else None for seed in SEEDS]
+        rows.append((key, a.id, a.content_hash, int(hi - lo), *sketch, _rank(a)))
+    postings = pa.table(
+        {"hash": pa.array(hashes, pa.int64()), "article": pa.array(arts, pa.int64())}
+    )
+    return postings, rows
+
+
+def _rank(article: Article) -> str:
+    """A near-duplicate group's representative is the member with the smallest rank:
+    the earliest published (naive times taken as UTC; undated last), then the smallest
+    id, so a reprint flood is a star around its likely origin."""
+    when = article.published
+    if when is None:
+        stamp = "~"
+    else:
+        if when.tzinfo is not None:
+            when = when.astimezone(UTC).replace(tzinfo=None)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{stamp}|{article.id}"
+
+
+def _prepare(article: Article, settings: Settings, aliases: EntityLookup | None) -> Prepared:
+    from wiretrace.text.normalize import normalize
+    from wiretrace.text.sentences import split_sentences
+
+    seq = normalize(article, aliases, settings)  # type: ignore[arg-type]
+    return Prepared(article.text, seq, tuple(split_sentences(article.text, article.excluded)))
+
+
+AlignTask = tuple[Mapping[str, Article], Sequence[tuple[str, str]], frozenset[int]]
+
+
+def _align_chunk(task: AlignTask) -> list[ReusePair]:
+    """Raw pairs (provisional orientation, coverages) for ``(source, target)`` ids; a
+    pair without passages comes back with none. Passages made only of ``frequent``
+    fingerprints (text shared by more than ``detect.max_df`` groups: an outlet's footer
+    or masthead) are dropped (:func:`banal`)."""
+    from wiretrace.detect import _pair
+    from wiretrace.engines.local import _align_one
+
+    articles, pairs, frequent = task
+    settings: Settings = _W["settings"]
+    aliases = _W["aliases"]
+    cache: dict[str, Prepared] = {}
+
+    def prep(id: str) -> Prepared:
+        if id not in cache:
+            cache[id] = _prepare(articles[id], settings, aliases)
+        return cache[id]
+
+    out: list[ReusePair] = []
+    for s, t in pairs:
+        passages = _align_one(prep(s), prep(t), settings, aliases)
+        if frequent:
+            passages = [p for p in passages if not banal(p, prep(s), settings, frequent)]
+        out.append(_pair(articles[s], articles[t], passages))
+    return out
+
+
+def banal(passage: Passage, source: Prepared, settings: Settings, frequent: frozenset[int]) -> bool:
+    """True when at least three quarters of the fingerprints starting inside the passage
+    (on its source side) are ``frequent``: the passage is text many unrelated articles
+    share (boilerplate such as an outlet's footer), not reuse. (Not all: winnowing picks
+    the fingerprints at the boilerplate's edges by their context, so they look rare.)"""
+    import bisect
+
+    from wiretrace.text.fingerprint import fingerprints, ngram_size
+
+    seq = source.seq
+    hashes, positions = fingerprints(seq, ngram_size(seq, settings), settings.text.winnow_window)
+    lo = bisect.bisect_left(seq.starts, passage.source_start)
+    hi = bisect.bisect_left(seq.starts, passage.source_end)
+    inside = hashes[(positions >= lo) & (positions < hi)]
+    common = sum(1 for h in inside if int(h) in frequent)
+    return len(inside) > 0 and common * 4 >= len(inside) * 3
+
+
+class _Runner:
+    """Runs a worker function over tasks in order: in-process, or on a spawned pool with
+    a bounded number of tasks in flight (so memory stays bounded)."""
+
+    def __init__(self, settings: Settings, aliases: EntityLookup | None, parallel: bool) -> None:
+        self.workers = worker_count(settings) if parallel else 1
+        self._pool: ProcessPoolExecutor | None = None
+        _worker_init(settings, aliases)
+        if self.workers > 1:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init,
+                initargs=(settings, aliases),
+            )
+
+    def map(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
+        if self._pool is None:
+            for task in tasks:
+                yield fn(task)
+            return
+        pending: deque[Future[R]] = deque()
+        for task in tasks:
+            pending.append(self._pool.submit(fn, task))
+            if len(pending) >= self.workers * _IN_FLIGHT:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+
+# -- the update -------------------------------------------------------------------------
+
+
+#: Detect settings that change how fast the index is built, never what it holds.
+_RUNTIME_ONLY = ("workers", "parallel_min_pairs", "check_candidates", "index_batch",
+                 "memory_limit")
+
+
+def index_state(settings: Settings) -> str:
+    """What the index depends on besides the articles: the settings that shape it (a
+    change rebuilds it; process counts, batch sizes and memory limits do not)."""
+    default = type(settings.detect)()
+    detect = replace(settings.detect, **{k: getattr(default, k) for k in _RUNTIME_ONLY})
+    return f"{settings.text!r}|{detect!r}|{settings.provenance!r}"
+
+
+def configure(store: Store, settings: Settings) -> None:
+    """Bound DuckDB's memory (``detect.memory_limit``) and let it spill to a temporary
+    folder beside the store."""
+    con = store.connection
+    tmp = Path(str(store.path) + ".tmp")
+    con.execute(f"SET memory_limit = '{_memory(settings.detect.memory_limit)}'")
+    con.execute(f"SET temp_directory = '{_quote(str(tmp))}'")
+    con.execute("SET preserve_insertion_order = false")
+
+
+def _memory(value: str) -> str:
+    text = value.strip().replace(" ", "")
+    if not text or not all(c.isalnum() or c == "." for c in text):
+        from wiretrace.errors import ConfigError
+
+        raise ConfigError(f"detect.memory_limit {value!r}: not a size such as '4GB'")
+    return text
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def update_index(
+    store: Store,
+    settings: Settings,
+    aliases: EntityLookup | None,
+    progress: Progress | None = None,
+) -> IndexUpdate:
+    """Bring the detection index and the stored pairs up to date with the stored
+    articles (module docstring). Returns what was done."""
+    progress = progress or NullProgress()
+    configure(store, settings)
+    result = IndexUpdate()
+    con = store.connection
+    if store.meta("index_state") != index_state(settings):
+        with store.transaction():
+            for table in (*_INDEX_TABLES, "edits", "passages", "pairs"):
+                con.execute(f"DELETE FROM {table}")
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('index_state', ?)", [index_state(settings)]
+            )
+        result.rebuilt = True
+    with store.transaction():
+        touched = _drop_stale(store, result)
+        if touched:
+            _finalise(store, settings, aliases, set(), set(), touched, result)
+    new_ids = [
+        r[0]
+        for r in con.execute(
+            "SELECT a.id FROM articles a ANTI JOIN indexed i ON i.id = a.id ORDER BY a.id"
+        ).fetchall()
+    ]
+    result.new = len(new_ids)
+    if not new_ids:
+        return result
+    step = max(1, settings.detect.index_batch)
+    runner = _Runner(settings, aliases, parallel=len(new_ids) >= settings.detect.parallel_min_pairs)
+    try:
+        for lo in range(0, len(new_ids), step):
+            with store.transaction():
+                batch = new_ids[lo : lo + step]
+                _index_step(store, settings, aliases, runner, batch, progress, result)
+    finally:
+        runner.close()
+    log.info(
+        "index: %d new, %d stale, %d candidates, %d aligned, %d pairs finalised",
+        result.new, result.stale, result.candidates, result.aligned, result.finalised,
+    )
+    return result
+
+
+def _drop_stale(store: Store, result: IndexUpdate) -> set[str]:
+    """Remove index rows of articles no longer stored as indexed (removed or changed);
+    returns the ids of their aligned neighbours (whose pairs must be re-finalised).
+    Members of a near-duplicate group that lost an article are re-indexed as new."""
+    con = store.connection
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stale AS SELECT i.article, i.id, i.grp FROM indexed i "
+        "ANTI JOIN articles a ON a.id = i.id AND a.content_hash = i.content_hash"
+    )
+    result.stale = int(con.execute("SELECT count(*) FROM stale").fetchall()[0][0])
+    if not result.stale:
+        return set()
+    # the other members of their groups lose their group: they are indexed afresh
+    con.execute(
+        "INSERT INTO stale SELECT i.article, i.id, i.grp FROM indexed i "
+        "WHERE i.grp IN (SELECT grp FROM stale WHERE grp IS NOT NULL) "
+        "AND i.article NOT IN (SELECT article FROM stale)"
+    )
+    touched = {
+        r[0]
+        for r in con.execute(
+            "SELECT target FROM aligned WHERE source IN (SELECT id FROM stale) "
+            "UNION SELECT source FROM aligned WHERE target IN (SELECT id FROM stale)"
+        ).fetchall()
+    }
+    dropped = con.execute(
+        "SELECT source, target FROM aligned WHERE source IN (SELECT id FROM stale) "
+        "OR target IN (SELECT id FROM stale)"
+    ).fetchall()
+    store.write_pairs_of([(a, b) for a, b in dropped], [])
+    for table, col in (("aligned", "source"), ("aligned", "target"), ("swaps", "source"),
+                       ("swaps", "target")):
+        con.execute(f"DELETE FROM {table} WHERE {col} IN (SELECT id FROM stale)")
+    con.execute("DELETE FROM postings WHERE article IN (SELECT article FROM stale)")
+    con.execute("DELETE FROM indexed WHERE article IN (SELECT article FROM stale)")
+    stale_ids = {r[0] for r in con.execute("SELECT id FROM stale").fetchall()}
+    return touched - stale_ids
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for lo in range(0, len(items), size):
+        yield items[lo : lo + size]
+
+
+def _index_step(
+    store: Store,
+    settings: Settings,
+    aliases: EntityLookup | None,
+    runner: _Runner,
+    ids: Sequence[str],
+    progress: Progress,
+    result: IndexUpdate,
+) -> None:
+    """Steps 2-5 of the module docstring for one batch of new article ids, inside the
+    caller's transaction."""
+    con = store.connection
+    clock = _Clock(result)
+    # 2. fingerprints
+    progress.begin("fingerprint", total=len(ids))
+
+    def fetch() -> Iterator[list[Article]]:
+        for part in _chunks(ids, 500):
+            found = store.articles_by_id(part)
+            yield [found[i] for i in part if i in found]
+
+    for postings, rows in runner.map(_fingerprint_chunk, fetch()):
+        con.register("_postings", postings)
+        con.execute("INSERT INTO postings SELECT hash, article FROM _postings")
+        con.unregister("_postings")
+        con.register("_indexed", _indexed_table(rows))
+        con.execute(
+            "INSERT INTO indexed (article, id, content_hash, size, m0, m1, m2, grp, rank) "
+            "SELECT article, id, content_hash, size, m0, m1, m2, NULL, rank FROM _indexed"
+        )
+        con.unregister("_indexed")
+        progress.advance(len(rows), articles=len(rows))
+    progress.end()
+    con.register("_new_ids", pa.table({"id": pa.array(list(ids), pa.string())}))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE nk AS SELECT article FROM indexed "
+        "WHERE id IN (SELECT id FROM _new_ids)"
+    )
+    con.unregister("_new_ids")
+    clock.lap("fingerprint")
+    # 3. near-duplicate groups from the min-hash buckets
+    progress.begin("near-duplicate groups", total=None)
+    groups = _Groups(con)
+    sketch_edges = _sketch_edges(con, settings.detect.near_duplicate)
+    for x, y in sketch_edges:
+        groups.union(x, y)
+    fresh = {int(r[0]) for r in con.execute("SELECT article FROM nk").fetchall()}
+    clock.lap("groups")
+    # 4. candidates between groups holding new articles (or re-starred) and everything
+    xgroups = groups.commit(fresh)
+    cand: dict[tuple[int, int], int] = {}
+    done: set[int] = set()
+    frequent: set[int] = set()
+    progress.end()
+    while xgroups - done:
+        todo = xgroups - done
+        done |= todo
+        progress.begin("candidates", total=None)
+        found = _group_candidates(con, todo, groups, settings)
+        frequent |= _frequent(con, settings)
+        progress.end()
+        merged = False
+        for (gx, gy), shared in found.items():
+            if shared >= settings.detect.near_duplicate * max(groups.size(gx), groups.size(gy)):
+                groups.union(gx, gy)
+                merged = True
+            else:
+                cand[(gx, gy)] = max(cand.get((gx, gy), 0), shared)
+        if merged:
+            xgroups |= groups.commit(fresh)
+    result.candidates += len(cand)
+    # plan: members -> representative, candidate groups -> their representatives
+    plan: set[tuple[int, int]] = set()
+    for member in groups.replanned | fresh:
+        rep = groups.rep(member)
+        if rep != member:
+            plan.add((min(member, rep), max(member, rep)))
+    for gx, gy in cand:
+        rx, ry = groups.rep(gx), groups.rep(gy)
+        if rx != ry:
+            plan.add((min(rx, ry), max(rx, ry)))
+    dropped = groups.drop_replanned(store)
+    clock.lap("candidates")
+    new_keys = _align_plan(store, settings, runner, plan, frozenset(frequent), progress, result)
+    clock.lap("align")
+    # 5. finalise
+    progress.begin("attribute", total=None)
+    _finalise(store, settings, aliases, new_keys, dropped, set(), result)
+    groups.write()
+    progress.end()
+    clock.lap("attribute")
+
+
+class _Clock:
+    """Adds the seconds since the last lap to ``result.seconds[stage]``."""
+
+    def __init__(self, result: IndexUpdate) -> None:
+        self.result = result
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.result.seconds[stage] = self.result.seconds.get(stage, 0.0) + now - self.last
+        self.last = now
+
+
+def _indexed_table(rows: Sequence[tuple[Any, ...]]) -> pa.Table:
+    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
+    names = ("article", "id", "content_hash", "size", "m0", "m1", "m2", "rank")
+    types = (pa.int64(), pa.string(), pa.string(), pa.int32(), pa.int64(), pa.int64(),
+             pa.int64(), pa.string())
+    return pa.table({n: pa.array(list(c), t) for n, c, t in zip(names, cols, types, strict=True)})
+
+
+def _sketch_edges(con: Any, threshold: float) -> list[tuple[int, int]]:
+    """(new article, bucket leader) edges whose containment passes ``threshold``: for
+    each seed, a new article is compared with the smallest other key of its bucket."""
+    per_seed = (
+        f"SELECT n.article AS x, min(o.article) AS y FROM indexed n SEMI JOIN nk "
+        f"USING (article) JOIN indexed o ON o.{m} = n.{m} AND o.article <> n.article "
+        f"GROUP BY n.article"
+        for m in ("m0", "m1", "m2")
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE sk AS " + " UNION ALL ".join(per_seed))
+    rows = con.execute(
+        """
+        WITH e AS (SELECT DISTINCT least(x, y) AS x, greatest(x, y) AS y FROM sk),
+        s AS (
+            SELECT e.x, e.y, count(*) AS n FROM e
+            JOIN postings p1 ON p1.article = e.x
+            JOIN postings p2 ON p2.article = e.y AND p2.hash = p1.hash
+            GROUP BY e.x, e.y
+        )
+        SELECT s.x, s.y FROM s JOIN indexed zx ON zx.article = s.x
+        JOIN indexed zy ON zy.article = s.y
+        WHERE s.n >= $t * greatest(zx.size, zy.size)
+        """,
+        {"t": threshold},
+    ).fetchall()
+    return [(int(x), int(y)) for x, y in rows]
+
+
+class _Groups:
+    """Near-duplicate groups of the articles this step touches: the stored groups they
+    belong to, plus the unions made now. A group's representative is its member of
+    smallest rank (:func:`_rank`)."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.parent: dict[int, int] = {}
+        self.old: dict[int, int] = {}  # article -> stored representative (self if none)
+        self.sizes: dict[int, int] = {}
+        self.ranks: dict[int, tuple[str, int]] = {}
+        self.replanned: set[int] = set()
+
+    def _load(self, keys: Iterable[int]) -> None:
+        want = [k for k in keys if k not in self.old]
+        if not want:
+            return
+        self.con.register("_want", pa.table({"k": pa.array(want, pa.int64())}))
+        rows = self.con.execute(
+            """
+            WITH g AS (SELECT coalesce(grp, article) AS g FROM indexed
+                       WHERE article IN (SELECT k FROM _want))
+            SELECT article, coalesce(grp, article), size, rank FROM indexed
+            WHERE article IN (SELECT k FROM _want) OR grp IN (SELECT g FROM g)
+            """
+        ).fetchall()
+        self.con.unregister("_want")
+        loaded: list[tuple[int, int]] = []
+        for article, grp, size, rank in rows:
+            a, g = int(article), int(grp)
+            if a in self.old:
+                continue
+            self.old[a] = g
+            self.sizes[a] = int(size)
+            self.ranks[a] = (str(rank or "~"), a)
+            self.parent.setdefault(a, a)
+            loaded.append((a, g))
+        # unions once every rank is known (a group's stored representative wins)
+        for a, g in loaded:
+            self.parent.setdefault(g, g)
+            self._union(a, g)
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def _union(self, x: int, y: int) -> None:
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:
+            lo, hi = (rx, ry) if self._order(rx) < self._order(ry) else (ry, rx)
+            self.parent[hi] = lo
+            self.parent.setdefault(lo, lo)
+
+    def _order(self, x: int) -> tuple[str, int]:
+        return self.ranks.get(x, ("~", x))
+
+    def union(self, x: int, y: int) -> None:
+        self._load((x, y))
+        self._union(x, y)
+
+    def rep(self, x: int) -> int:
+        self._load((x,))
+        return self.find(x)
+
+    def size(self, x: int) -> int:
+        self._load((x,))
+        return self.sizes.get(self.find(x), self.sizes.get(x, 0))
+
+    def commit(self, fresh: set[int]) -> set[int]:
+        """Representatives of the groups to (re-)join against everything: those holding
+        a fresh article, and those whose members' representative changed (their old
+        pairs are dropped: :meth:`drop_replanned`)."""
+        self._load(fresh)
+        out = {self.find(k) for k in fresh}
+        for a, old in self.old.items():
+            root = self.find(a)
+            if old != root and a not in fresh:
+                self.replanned.add(a)
+                out.add(root)
+        return out
+
+    def drop_replanned(self, store: Store) -> set[tuple[str, str]]:
+        """Delete the aligned pairs of articles whose representative changed; returns
+        their (source, target) ids (their final pairs are rewritten)."""
+        if not self.replanned:
+            return set()
+        con = self.con
+        con.register("_re", pa.table({"k": pa.array(sorted(self.replanned), pa.int64())}))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE re_ids AS SELECT id FROM indexed "
+            "WHERE article IN (SELECT k FROM _re)"
+        )
+        con.unregister("_re")
+        rows = con.execute(
+            "SELECT source, target FROM aligned WHERE source IN (SELECT id FROM re_ids) "
+            "OR target IN (SELECT id FROM re_ids)"
+        ).fetchall()
+        con.execute(
+            "DELETE FROM aligned WHERE source IN (SELECT id FROM re_ids) "
+            "OR target IN (SELECT id FROM re_ids)"
+        )
+        con.execute(
+            "DELETE FROM swaps WHERE source IN (SELECT id FROM re_ids) "
+            "OR target IN (SELECT id FROM re_ids)"
+        )
+        return {(str(a), str(b)) for a, b in rows}
+
+    def write(self) -> None:
+        """Store every touched article's group (NULL for a group of one)."""
+        counts: dict[int, int] = {}
+        for a in self.old:
+            root = self.find(a)
+            counts[root] = counts.get(root, 0) + 1
+        rows = [(a, self.find(a) if counts[self.find(a)] > 1 else None) for a in self.old]
+        if not rows:
+            return
+        self.con.register(
+            "_grp",
+            pa.table({"article": pa.array([r[0] for r in rows], pa.int64()),
+                      "grp": pa.array([r[1] for r in rows], pa.int64())}),
+        )
+        self.con.execute(
+            "UPDATE indexed SET grp = _grp.grp FROM _grp WHERE indexed.article = _grp.article"
+        )
+        self.con.unregister("_grp")
+
+
+def _group_candidates(
+    con: Any, xgroups: set[int], groups: _Groups, settings: Settings
+) -> dict[tuple[int, int], int]:
+    """Group pairs (gx, gy), gx among ``xgroups``, sharing at least ``detect.min_shared``
+    fingerprints whose document frequency (in groups) is at most ``detect.max_df``."""
+    # the groups as this step sees them (unions made now included)
+    members: list[tuple[int, int]] = []
+    for a in groups.old:
+        members.append((a, groups.find(a)))
+    con.register(
+        "_gm",
+        pa.table({"article": pa.array([m[0] for m in members], pa.int64()),
+                  "g": pa.array([m[1] for m in members], pa.int64())}),
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE gmap AS SELECT i.article, "
+        "coalesce(m.g, i.grp, i.article) AS g FROM indexed i LEFT JOIN _gm m USING (article)"
+    )
+    con.unregister("_gm")
+    con.register("_xg", pa.table({"g": pa.array(sorted(xgroups), pa.int64())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE xg AS SELECT g FROM _xg")
+    con.unregister("_xg")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE xh AS SELECT DISTINCT gm.g, p.hash FROM postings p "
+        "JOIN gmap gm USING (article) WHERE gm.g IN (SELECT g FROM xg)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE yh AS SELECT DISTINCT gm.g, p.hash FROM postings p "
+        "JOIN gmap gm USING (article) WHERE p.hash IN (SELECT hash FROM xh)"
+    )
+    rows = con.execute(
+        """
+        WITH keep AS (SELECT hash FROM yh GROUP BY hash HAVING count(*) <= $max_df)
+        SELECT x.g, y.g, count(*) FROM xh x JOIN keep USING (hash) JOIN yh y USING (hash)
+        WHERE x.g <> y.g AND (y.g NOT IN (SELECT g FROM xg) OR x.g < y.g)
+        GROUP BY x.g, y.g HAVING count(*) >= $min_shared
+        """,
+        {"max_df": settings.detect.max_df, "min_shared": settings.detect.min_shared},
+    ).fetchall()
+    return {(int(x), int(y)): int(n) for x, y, n in rows}
+
+
+def _frequent(con: Any, settings: Settings) -> set[int]:
+    """The hashes of the last candidate join shared by more than ``detect.max_df``
+    groups (boilerplate; a reprint flood is one group, so never among them)."""
+    rows = con.execute(
+        "SELECT hash FROM yh GROUP BY hash HAVING count(*) > ?", [settings.detect.max_df]
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def _align_plan(
+    store: Store,
+    settings: Settings,
+    runner: _Runner,
+    plan: set[tuple[int, int]],
+    frequent: frozenset[int],
+    progress: Progress,
+    result: IndexUpdate,
+) -> set[tuple[str, str]]:
+    """Align the planned key pairs not aligned yet; store the raw pairs in ``aligned``
+    and their name swaps in ``swaps``. Returns the (source, target) ids aligned."""
+    from wiretrace.detect import provisional_order
+
+    con = store.connection
+    if not plan:
+        return set()
+    keys = sorted({k for pair in plan for k in pair})
+    con.register("_k", pa.table({"k": pa.array(keys, pa.int64())}))
+    id_of = {
+        int(k): str(i)
+        for k, i in con.execute(
+            "SELECT article, id FROM indexed WHERE article IN (SELECT k FROM _k)"
+        ).fetchall()
+    }
+    con.unregister("_k")
+    id_pairs = sorted({(min(id_of[a], id_of[b]), max(id_of[a], id_of[b])) for a, b in plan})
+    con.register(
+        "_plan",
+        pa.table({"x": pa.array([p[0] for p in id_pairs], pa.string()),
+                  "y": pa.array([p[1] for p in id_pairs], pa.string())}),
+    )
+    seen = {
+        (str(x), str(y))
+        for x, y in con.execute(
+            "SELECT least(source, target), greatest(source, target) FROM aligned "
+            "WHERE (least(source, target), greatest(source, target)) IN "
+            "(SELECT (x, y) FROM _plan)"
+        ).fetchall()
+    }
+    con.unregister("_plan")
+    todo = [p for p in id_pairs if p not in seen]
+    progress.begin("align", total=len(todo))
+    chunk = 256
+
+    def tasks() -> Iterator[AlignTask]:
+        for part in _chunks(todo, chunk):
+            arts = store.articles_by_id({x for p in part for x in p})
+            oriented = []
+            for x, y in part:
+                s, t = provisional_order(arts[x], arts[y])
+                oriented.append((s.id, t.id))
+            yield arts, oriented, frequent
+
+    aligned: set[tuple[str, str]] = set()
+    for raws in runner.map(_align_chunk, tasks()):
+        _store_raw(con, raws)
+        aligned.update((p.source, p.target) for p in raws if p.passages)
+        result.aligned += len(raws)
+        progress.advance(len(raws))
+    progress.end()
+    return aligned
+
+
+def _pair_json(pair: ReusePair) -> str:
+    from wiretrace.engines.rows import pair_row
+
+    return json.dumps(pair_row(pair), ensure_ascii=False)
+
+
+def _pair_from_json(text: str) -> ReusePair:
+    from wiretrace.engines.rows import pair_from_row
+
+    return pair_from_row(json.loads(text))
+
+
+def _store_raw(con: Any, raws: Sequence[ReusePair]) -> None:
+    if not raws:
+        return
+    con.register(
+        "_raw",
+        pa.table({
+            "source": pa.array([p.source for p in raws], pa.string()),
+            "target": pa.array([p.target for p in raws], pa.string()),
+            "passages": pa.array([len(p.passages) for p in raws], pa.int32()),
+            "raw": pa.array([_pair_json(p) if p.passages else None for p in raws], pa.string()),
+        }),
+    )
+    con.execute("INSERT INTO aligned SELECT source, target, passages, raw FROM _raw")
+    con.unregister("_raw")
+    swaps = [
+        (x, y, p.source, p.target)
+        for p in raws
+        if p.passages
+        for (x, y) in learn_aliases([p], 1)
+    ]
+    if swaps:
+        con.register(
+            "_swaps",
+            pa.table({n: pa.array([s[i] for s in swaps], pa.string())
+                      for i, n in enumerate(("x", "y", "source", "target"))}),
+        )
+        con.execute("INSERT INTO swaps SELECT x, y, source, target FROM _swaps")
+        con.unregister("_swaps")
+
+
+def _learned(con: Any, min_pairs: int) -> dict[tuple[str, str], int]:
+    rows = con.execute(
+        "SELECT x, y, count(DISTINCT (least(source, target), greatest(source, target))) "
+        "FROM swaps GROUP BY x, y HAVING count(DISTINCT (least(source, target), "
+        "greatest(source, target))) >= ?",
+        [min_pairs],
+    ).fetchall()
+    return {(str(x), str(y)): int(n) for x, y, n in rows}
+
+
+def _finalise(
+    store: Store,
+    settings: Settings,
+    aliases: EntityLookup | None,
+    new_keys: set[tuple[str, str]],
+    dropped: set[tuple[str, str]],
+    touched: set[str],
+    result: IndexUpdate,
+) -> None:
+    """Re-attribute the raw pairs touching what changed (new pairs, dropped pairs'
+    articles, ``touched`` articles), the pairs in a triangle with them, and the pairs
+    whose swaps changed learned status; write them in place of their old versions."""
+    from wiretrace.analyze.provenance import attribute_all
+
+    con = store.connection
+    ends = {x for k in new_keys | dropped for x in k} | touched
+    if not ends:
+        return
+    con.register("_ends", pa.table({"id": pa.array(sorted(ends), pa.string())}))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE e AS SELECT source AS a, target AS b FROM aligned "
+        "WHERE passages > 0 UNION ALL SELECT target, source FROM aligned WHERE passages > 0"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE fs AS SELECT DISTINCT least(a, b) AS x, "
+        "greatest(a, b) AS y FROM e WHERE a IN (SELECT id FROM _ends)"
+    )
+    con.unregister("_ends")
+    # close over triangles (copy chains and siblings are resolved on whole triangles);
+    # star-shaped near-duplicate groups have none, so this stays small
+    for _ in range(8):
+        added = con.execute(
+            """
+            INSERT INTO fs
+            WITH tri AS (
+                SELECT fs.x AS u, fs.y AS v, e1.b AS w FROM fs
+                JOIN e e1 ON e1.a = fs.x JOIN e e2 ON e2.a = fs.y AND e2.b = e1.b
+            ),
+            cand AS (
+                SELECT least(u, w) AS x, greatest(u, w) AS y FROM tri
+                UNION SELECT least(v, w), greatest(v, w) FROM tri
+            )
+            SELECT x, y FROM cand ANTI JOIN fs USING (x, y)
+            """
+        ).fetchall()
+        if not added or not added[0][0]:
+            break
+    keys = {(str(x), str(y)) for x, y in con.execute("SELECT x, y FROM fs").fetchall()}
+    # pairs whose swaps became (or stopped being) learned aliases: re-typed
+    learned = _learned(con, settings.detect.learn_alias_min_pairs)
+    before = {tuple(k) for k in json.loads(store.meta("learned_swaps") or "[]")}
+    changed = before ^ set(learned)
+    if changed:
+        con.register(
+            "_l",
+            pa.table({"x": pa.array([k[0] for k in changed], pa.string()),
+                      "y": pa.array([k[1] for k in changed], pa.string())}),
+        )
+        keys |= {
+            (str(x), str(y))
+            for x, y in con.execute(
+                "SELECT DISTINCT least(source, target), greatest(source, target) FROM swaps "
+                "WHERE (x, y) IN (SELECT (x, y) FROM _l)"
+            ).fetchall()
+        }
+        con.unregister("_l")
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('learned_swaps', ?)",
+            [json.dumps(sorted(learned))],
+        )
+    raws = _load_raw(con, keys)
+    ids = {x for p in raws for x in (p.source, p.target)}
+    articles = store.articles_by_id(ids)
+    raws = apply_learned_aliases(raws, learned) if learned else raws
+    final = attribute_all(raws, articles, settings, aliases)  # type: ignore[arg-type]
+    store.write_pairs_of(keys | dropped, final)
+    result.finalised += len(final)
+
+
+def _load_raw(con: Any, keys: set[tuple[str, str]]) -> list[ReusePair]:
+    if not keys:
+        return []
+    ordered = sorted(keys)
+    con.register(
+        "_keys",
+        pa.table({"x": pa.array([k[0] for k in ordered], pa.string()),
+                  "y": pa.array([k[1] for k in ordered], pa.string())}),
+    )
+    rows = con.execute(
+        "SELECT raw FROM aligned WHERE passages > 0 AND (least(source, target), "
+        "greatest(source, target)) IN (SELECT (x, y) FROM _keys) ORDER BY source, target"
+    ).fetchall()
+    con.unregister("_keys")
+    return [_pair_from_json(r[0]) for r in rows]
+
+
+def learned_aliases(store: Store, settings: Settings) -> dict[tuple[str, str], int]:
+    """The swaps learned from the stored pairs (for
+    :func:`wiretrace.engines.check.check_article`)."""
+    return _learned(store.connection, settings.detect.learn_alias_min_pairs)

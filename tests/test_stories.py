@@ -86,6 +86,31 @@ def test_incremental_keeps_story_ids(
     assert joined >= len(later) // 2, "most later articles join existing stories"
 
 
+@pytest.mark.parametrize("lead", [0, 600])
+def test_chunk_counting_matches_the_per_article_definition(wikiref: Corpus, lead: int) -> None:
+    """The vectorised chunk counter gives every article the terms, counts and term
+    order of the plain per-article definition (names twice, titles three times)."""
+    from wiretrace.analyze.story_vectors import (
+        _article_counts,
+        _count_chunk,
+        _lead,
+        body_text,
+        term_hash,
+    )
+
+    articles, _, _ = wikiref
+    extra = Article(id="x", text="Mr. Smith met eBay's chief.\n  Caracas fell. O'Neill's team won.",
+                    title="Smith’s eBay deal")  # fmt: skip
+    items = [(body_text(a), a.title) for a in [*articles, extra]]
+    counted = _count_chunk(items, lead)
+    for i, (body, title) in enumerate(items):
+        want = _article_counts(_lead(body, lead) if lead else body, title)
+        lo, hi = counted.indptr[i], counted.indptr[i + 1]
+        got = list(zip(counted.hashes[counted.local[lo:hi]].tolist(),
+                       counted.counts[lo:hi].tolist(), strict=True))  # fmt: skip
+        assert got == [(term_hash(t), n) for t, n in want.items()], f"article {i}"
+
+
 def test_reuse_links_articles_that_words_alone_would_not() -> None:
     text = "Police said the bridge over the river closed for repairs on Monday."
     a = Article(id="a", text=text, published=datetime(2024, 5, 6, 9))

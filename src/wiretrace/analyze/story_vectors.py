@@ -46,6 +46,11 @@ FloatArray = npt.NDArray[np.float64]
 # precedes them when that is a sentence end or a line start (names are the others).
 _WORD = re.compile(r"[^\W\d_][\w'’-]*[^\W_]")
 _CAPITALISED = re.compile(r"([.!?][\"”’']?\s+|\n\s*)?([A-ZÀ-ÖØ-Þ][\w'’-]*[^\W_])")
+# the same two parts as separate patterns, each starting with a character class (which
+# the regex engine scans for quickly): all capitalised words, and those after a
+# sentence end or at a line start; names are the first minus the second
+_CAPITAL = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’-]*[^\W_]")
+_OPENING = re.compile(r"(?:[.!?][\"”’']?\s+|\n\s*)([A-ZÀ-ÖØ-Þ][\w'’-]*[^\W_])")
 STOP_WORDS = frozenset(
     "a about above after again against all also am an and any are as at be because been "
     "before being below between both but by can could did do does doing down during each "
@@ -120,21 +125,58 @@ class TermCounts:
 
 
 def _count_chunk(items: Sequence[tuple[str, str | None]], lead: int = 0) -> TermCounts:
-    lengths = np.zeros(len(items) + 1, dtype=np.int64)
-    local: list[int] = []
-    counts: list[int] = []
-    vocab: dict[str, int] = {}
-    for i, (body, title) in enumerate(items):
-        row = _article_counts(_lead(body, lead) if lead else body, title)
-        lengths[i + 1] = len(row)
-        for term in row:
-            local.append(vocab.setdefault(term, len(vocab)))
-        counts.extend(row.values())
+    """Term counts of a chunk, as :func:`_article_counts` gives them row by row (same
+    terms, counts and term order), with the per-token work in C: each article's tokens
+    go into one stream (body words weigh 1, extra name copies 1, title words 2), each
+    distinct token is normalised once per chunk, and numpy sums (article, term) pairs
+    keeping each pair's first position in the stream (a row's term order)."""
+    words, capital, opening = _WORD.findall, _CAPITAL.findall, _OPENING.findall
+    tokens: list[str] = []
+    seg: list[int] = []  # per article: body, capitalised, opening and title token counts
+    for body, title in items:
+        text = _lead(body, lead) if lead else body
+        found = words(text.lower())
+        caps = capital(text)
+        capped = " ".join(caps).lower().split(" ") if caps else []
+        opens = opening(text)
+        opened = " ".join(opens).lower().split(" ") if opens else []
+        titled = words(title.lower()) if title else []
+        tokens += found
+        tokens += capped
+        tokens += opened
+        tokens += titled
+        seg += (len(found), len(capped), len(opened), len(titled))
+    terms: dict[str, int] = {}
+    term_of: dict[str, int] = {}
+    stop = STOP_WORDS
+    for token in set(tokens):
+        word = token
+        if "'" in word or "’" in word:
+            word = word.replace("’", "'").removesuffix("'s")
+        term_of[token] = (
+            terms.setdefault(word, len(terms)) if len(word) >= 3 and word not in stop else -1
+        )
+    n = len(items)
+    lengths = np.array(seg, dtype=np.int64).reshape(n, 4) if n else np.zeros((0, 4), np.int64)
+    tid = np.fromiter(map(term_of.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+    weight = np.repeat(np.tile(np.array([1, 1, -1, 2], np.int64), n), lengths.ravel())
+    doc = np.repeat(np.arange(n, dtype=np.int64), lengths.sum(axis=1))
+    ok = tid >= 0
+    key = doc[ok] * max(len(terms), 1) + tid[ok]
+    uniq, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weight[ok], minlength=len(uniq))
+    # the stream is article by article; openings only take back capitalised copies
+    order = np.argsort(first, kind="stable")
+    order = order[summed[order] > 0]
+    pairs = uniq[order]
+    width = max(len(terms), 1)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pairs // width, minlength=n), out=indptr[1:])
     return TermCounts(
-        np.cumsum(lengths),
-        np.array(local, dtype=np.int32),
-        np.array(counts, dtype=np.int32),
-        np.array([term_hash(t) for t in vocab], dtype=np.int64),
+        indptr,
+        (pairs % width).astype(np.int32),
+        summed[order].astype(np.int32),
+        np.array([term_hash(t) for t in terms], dtype=np.int64),
     )
 
 

@@ -577,3 +577,63 @@ def test_a_compilation_is_the_reuser_of_its_weakly_oriented_pairs() -> None:
     pairs = attribute_all(raw, {z.id: z for z in (x, w, s)}, Settings())
     assert [(p.source, p.target) for p in pairs] == [("w", "s"), ("x", "s")]
     assert any("stitches other articles' text" in e for e in pairs[0].evidence)
+
+
+def test_triangle_filled_through_the_edits_of_two_reprints_of_one_copy() -> None:
+    """S and M reprint the same rewording of R. Read through R, S - M needs no alignment:
+    the S text under the R - M passage, mapped through S -> R's edits, is M's text
+    exactly, so the filled passage has no edits. When M's rewording differs from S's,
+    composition declines (the caller aligns)."""
+    from wiretrace.analyze.provenance import _composed
+
+    base = (
+        "The harbour authority closed the northern port on Monday after a storm surge "
+        "flooded the container terminal and knocked out power to three of its cranes."
+    )
+    spun = base.replace("closed", "shut").replace("flooded", "swamped")
+    swaps = [("closed", "shut", "synonym"), ("flooded", "swamped", "synonym")]
+    back = [(y, x, kind) for x, y, kind in swaps]
+    r = article("r", reprint(base, "Port shut"))
+    s = article("s", reprint(spun, "Storm hits port"))
+    m = article("m", reprint(spun, "Port closed"))
+    sr = ReusePair("s", "r", (edited(s, r, spun, base, back),))
+    rm = ReusePair("r", "m", (edited(r, m, base, spun, swaps),))
+    filled = _composed(sr, rm, s, m)
+    assert filled is not None and len(filled) == 1
+    p = filled[0]
+    assert p.source_text == p.target_text == spun and not p.edits
+    assert s.text[p.source_start : p.source_end] == m.text[p.target_start : p.target_end]
+    other = spun.replace("northern", "north")
+    m2 = article("m2", reprint(other, "Port closed"))
+    swaps2 = [*swaps[:1], ("northern", "north", "other"), *swaps[1:]]
+    rm2 = ReusePair("r", "m2", (edited(r, m2, base, other, swaps2),))
+    assert _composed(sr, rm2, s, m2) is None
+
+
+def test_triangle_filled_through_edits_that_touch_different_words() -> None:
+    """S rewords one word of R, M another: S - M makes both edits, each at its place in
+    the other article, with its kind, and the texts between them agree."""
+    from wiretrace.analyze.provenance import _composed
+
+    base = (
+        "The harbour authority closed the northern port on Monday after a storm surge\n\n"
+        "flooded the container terminal and knocked out power to three of its cranes."
+    )
+    s_body = base.replace("closed", "shut")
+    m_body = base.replace("northern", "north").replace("surge\n\n", "surge ")
+    r = article("r", reprint(base, "Port shut"))
+    s = article("s", reprint(s_body, "Storm hits port"))
+    m = article("m", reprint(m_body, "Port closed"))
+    sr = ReusePair("s", "r", (edited(s, r, s_body, base, [("shut", "closed", "synonym")]),))
+    rm = ReusePair("r", "m", (edited(r, m, base, m_body, [("northern", "north", "other")]),))
+    filled = _composed(sr, rm, s, m)
+    assert filled is not None and len(filled) == 1
+    p = filled[0]
+    assert (p.source_text, p.target_text) == (s_body, m_body)
+    assert [(e.source_text, e.target_text, e.kind) for e in p.edits] == [
+        ("shut", "closed", "synonym"),
+        ("northern", "north", "other"),
+    ]
+    for e in p.edits:
+        assert s.text[e.source_start : e.source_end] == e.source_text
+        assert m.text[e.target_start : e.target_end] == e.target_text

@@ -25,14 +25,27 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from wiretrace.models import Article, ReusePair, Span
-from wiretrace.text.tokens import tokenize
 
-__all__ = ["open_triangles"]
+# the tokenizer's own pattern and range rule, so that word counts here are exactly
+# ``len(tokenize(...))`` (tests/test_provenance.py checks they agree)
+from wiretrace.text.tokens import _allowed_ranges
+from wiretrace.text.tokens import _pattern as _token_pattern
+
+__all__ = ["open_triangles", "token_starts"]
 
 
-@lru_cache(maxsize=4096)
-def _starts(text: str, excluded: tuple[Span, ...]) -> list[int]:
-    return tokenize(text, excluded).starts
+@lru_cache(maxsize=8192)
+def token_starts(text: str, excluded: tuple[Span, ...]) -> list[int]:
+    """``tokenize(text, excluded).starts``, without folding the tokens (only words in
+    ranges are counted here): about half the cost, and tokenising was most of the cost
+    of attributing a pair and of listing open triangles. Cached and shared with
+    provenance: one article takes part in many pairs; callers never mutate the list."""
+    pattern = _token_pattern(text)
+    return [
+        m.start()
+        for lo, hi in _allowed_ranges(len(text), list(excluded))
+        for m in pattern.finditer(text, lo, hi)
+    ]
 
 
 def _overlap_words(
@@ -82,18 +95,15 @@ def open_triangles(
         r = articles.get(r_id)
         if r is None or len(mine) < 2:
             continue
-        starts = _starts(r.text, r.excluded)
         # R's likeliest origin only: closing triangles from every article oriented as
         # R's source would align all the members of a reprint flood with each other.
         # In a near-duplicate group the origin holds all of R: the source covering most
-        # of R's words first, then the most confident orientation.
-        sources = [
-            (_overlap_words(starts, _side_ranges(p, r_id), [(0, len(r.text))]), p)
-            for p in mine
-            if p.target == r_id and p.origin_confidence >= min_confidence
-        ]
-        ranked = sorted(sources, key=lambda x: (-x[0], -x[1].origin_confidence, x[1].source))
-        for _, taken in ranked[:1]:
+        # of R's words first (the pair's target coverage: R's body words inside it),
+        # then the most confident orientation.
+        sources = [p for p in mine if p.target == r_id and p.origin_confidence >= min_confidence]
+        ranked = sorted(sources, key=lambda p: (-p.target_coverage, -p.origin_confidence, p.source))
+        starts: list[int] | None = None  # tokenised only when a candidate M needs it
+        for taken in ranked[:1]:
             s_id = taken.source
             from_s = _side_ranges(taken, r_id)
             for other in mine:
@@ -105,6 +115,8 @@ def open_triangles(
                 key = (s_id, m_id) if (m_id, s_id) not in wanted else (m_id, s_id)
                 if key in wanted:
                     continue
+                if starts is None:
+                    starts = token_starts(r.text, r.excluded)
                 if _overlap_words(starts, from_s, _side_ranges(other, r_id)) >= min_words:
                     wanted[key] = r_id
     return sorted((s_id, m_id, r_id) for (s_id, m_id), r_id in wanted.items())

@@ -48,15 +48,10 @@ from typing import Protocol
 
 import regex
 
-from wiretrace.analyze.groups import open_triangles
+from wiretrace.analyze.groups import open_triangles, token_starts
 from wiretrace.ingest.credits import fold_name, load_agencies
-from wiretrace.models import Article, CreditStatus, Passage, ReusePair, Span
+from wiretrace.models import Article, CreditStatus, Edit, Passage, ReusePair, Span
 from wiretrace.settings import Settings
-
-# the tokenizer's own pattern and range rule, so that word counts here are exactly
-# ``len(tokenize(...))`` (tests/test_provenance.py checks they agree)
-from wiretrace.text.tokens import _allowed_ranges
-from wiretrace.text.tokens import _pattern as _token_pattern
 
 __all__ = [
     "AliasLookup",
@@ -124,18 +119,9 @@ def _body_token_starts(article: Article) -> list[int]:
     return _token_starts(article.text, article.excluded)
 
 
-@lru_cache(maxsize=8192)
 def _token_starts(text: str, excluded: tuple[Span, ...]) -> list[int]:
-    """``tokenize(text, excluded).starts``, without folding the tokens (provenance only
-    counts words in ranges): about half the cost, and tokenising is most of the cost of
-    attributing a pair. Cached: one article takes part in many pairs; callers never
-    mutate the list."""
-    pattern = _token_pattern(text)
-    return [
-        m.start()
-        for lo, hi in _allowed_ranges(len(text), list(excluded))
-        for m in pattern.finditer(text, lo, hi)
-    ]
+    """``tokenize(text, excluded).starts`` (cached, shared with open_triangles)."""
+    return token_starts(text, excluded)
 
 
 def _inside(starts: Sequence[int], ranges: Iterable[tuple[int, int]]) -> int:
@@ -1098,7 +1084,9 @@ def _close_triangles(
         for s_id, m_id, r_id in todo:
             tried.add(frozenset((s_id, m_id)))
             s, m = articles[s_id], articles[m_id]
-            passages = _composed(index[frozenset((s_id, r_id))], index[frozenset((r_id, m_id))], s)
+            passages = _composed(
+                index[frozenset((s_id, r_id))], index[frozenset((r_id, m_id))], s, m
+            )
             if passages is None:
                 if align is None:
                     align = detection_aligner(given, settings, aliases)
@@ -1113,11 +1101,15 @@ def _close_triangles(
 _INSIDE_SLACK_WORDS = 5
 
 
-def _composed(sr: ReusePair, rm: ReusePair, s: Article) -> list[Passage] | None:
+def _composed(sr: ReusePair, rm: ReusePair, s: Article, m: Article) -> list[Passage] | None:
     """The passages between S and M read through R, without aligning, when that is
     exact: S -> R holds all of S's text (so whatever M shares with S, it shares with R)
-    and each R - M passage lies in an S -> R passage whose edits do not touch it (so its
-    S text is R's, shifted). ``None`` when not: the caller aligns S and M."""
+    and each R - M passage lies in an S -> R passage, and either no edit of that passage
+    touches it (its S text is R's, shifted: R's edits towards M are S's), or its S text,
+    read through the S -> R edits, has M's words (two reprints of one copy: a passage
+    without edits), or the S -> R and R -> M edits touch different words (S -> M makes
+    both). Reading through R costs far less than aligning (most of the time of closing
+    triangles at scale). ``None`` when not: the caller aligns S and M."""
     if sr.source != s.id:
         return None
     r_id = sr.target
@@ -1127,30 +1119,173 @@ def _composed(sr: ReusePair, rm: ReusePair, s: Article) -> list[Passage] | None:
     out: list[Passage] = []
     for given in rm.passages:
         q = given if rm.source == r_id else given.swapped()  # R on q's source side
-        shift = _shift(sr, q.source_start, q.source_end)
-        if shift is None:
+        mapped = _through(sr, q.source_start, q.source_end)
+        if mapped is None:
             return None
-        lo, hi = q.source_start + shift, q.source_end + shift
-        if s.text[lo:hi] != q.source_text:
-            return None
-        edits = tuple(
-            replace(e, source_start=e.source_start + shift, source_end=e.source_end + shift)
-            for e in q.edits
-        )
-        out.append(replace(q, source_start=lo, source_end=hi, edits=edits, origin=None))
+        lo, hi, touched = mapped
+        if not touched and s.text[lo:hi] == q.source_text:
+            shift = lo - q.source_start
+            edits = tuple(
+                replace(e, source_start=e.source_start + shift, source_end=e.source_end + shift)
+                for e in q.edits
+            )
+            out.append(replace(q, source_start=lo, source_end=hi, edits=edits, origin=None))
+        elif _same_words(s.text[lo:hi], m.text[q.target_start : q.target_end]):
+            out.append(
+                replace(
+                    q,
+                    source_start=lo,
+                    source_end=hi,
+                    source_text=s.text[lo:hi],
+                    similarity=1.0,
+                    edits=(),
+                    origin=None,
+                    source_words=q.target_words,
+                )
+            )
+        else:
+            both = _both_edits(sr, q, s, m, lo, hi)
+            if both is None:
+                return None
+            out.append(both)
     return out
 
 
-def _shift(sr: ReusePair, lo: int, hi: int) -> int | None:
-    """S offset minus R offset inside the S -> R passage holding R's ``[lo, hi)``, when
-    no edit of that passage touches the range."""
+def _both_edits(
+    sr: ReusePair, q: Passage, s: Article, m: Article, lo: int, hi: int
+) -> Passage | None:
+    """The S - M passage over S's ``[lo, hi)`` and q's M side when the S -> R edits and
+    q's R -> M edits touch different words of R: S -> M then makes both sets of edits
+    (each at its place in the other article), checked against both texts. ``None``
+    when edits meet or the check fails."""
+    holder = next(
+        p for p in sr.passages if p.target_start <= q.source_start and q.source_end <= p.target_end
+    )
+    ours = [
+        e for e in holder.edits if e.target_end > q.source_start and e.target_start < q.source_end
+    ]
+    ours += [
+        e
+        for e in holder.edits
+        if e.target_start == e.target_end
+        and q.source_start <= e.target_start <= q.source_end
+        and e not in ours
+    ]
+    theirs = list(q.edits)
+    for e in ours:
+        if e.target_start < q.source_start or e.target_end > q.source_end:
+            return None
+        if any(e.target_start <= f.source_end and f.source_start <= e.target_end for f in theirs):
+            return None
+    edits = _merged_edits(ours, theirs, q, s.text, m.text, lo)
+    if not _consistent(edits, s.text, m.text, (lo, hi), (q.target_start, q.target_end)):
+        return None
+    return replace(
+        q,
+        source_start=lo,
+        source_end=hi,
+        source_text=s.text[lo:hi],
+        similarity=min(q.similarity, holder.similarity),
+        edits=tuple(edits),
+        origin=None,
+        source_words=len(_token_starts(s.text[lo:hi], ())),
+    )
+
+
+def _merged_edits(
+    ours: Sequence[Edit], theirs: Sequence[Edit], q: Passage, s_text: str, m_text: str, lo: int
+) -> list[Edit]:
+    """Both edit sets in S - M offsets, walking R's text (q's source side) in order:
+    between edits the three articles have the same words (whitespace may differ), so an
+    edit's place in the other article is found by walking from the previous edit's end."""
+    r_text, r0 = q.source_text, q.source_start
+    anchor = (q.source_start, lo, q.target_start)  # the same point in R, S and M
+    events = [(e.target_start, e.target_end, 0, e) for e in ours]
+    events += [(f.source_start, f.source_end, 1, f) for f in theirs]
+    out: list[Edit] = []
+    for start, end, side, e in sorted(events, key=lambda x: (x[0], x[1], x[2])):
+        width = end - start
+        if side == 0:  # S text -> R text, and M has R's text there
+            at = _walk(r_text, anchor[0] - r0, start - r0, m_text, anchor[2])
+            out.append(replace(e, target_start=at, target_end=at + width))
+            anchor = (end, e.source_end, at + width)
+        else:  # R text (S's there) -> M text
+            at = _walk(r_text, anchor[0] - r0, start - r0, s_text, anchor[1])
+            out.append(replace(e, source_start=at, source_end=at + width))
+            anchor = (end, at + width, e.target_end)
+    return out
+
+
+def _walk(src: str, a0: int, x: int, dst: str, b0: int) -> int:
+    """The offset in ``dst`` reached from ``b0`` by reading ``src[a0:x]``, whose words
+    ``dst`` repeats from ``b0`` (whitespace may differ)."""
+    need = sum(1 for c in src[a0:x] if not c.isspace())
+    y = b0
+    while need and y < len(dst):
+        if not dst[y].isspace():
+            need -= 1
+        y += 1
+    if x > a0 and src[x - 1].isspace():
+        while y < len(dst) and dst[y].isspace():
+            y += 1
+    return y
+
+
+def _consistent(
+    edits: Sequence[Edit], a: str, b: str, span_a: tuple[int, int], span_b: tuple[int, int]
+) -> bool:
+    """The edits turn ``a[span_a]`` into ``b[span_b]``: each edit's texts are at its
+    offsets and the stretches between edits are equal (whitespace aside)."""
+    pa, pb = span_a[0], span_b[0]
+    for e in edits:
+        if e.source_start < pa or e.target_start < pb:
+            return False
+        if not _same_words(a[pa : e.source_start], b[pb : e.target_start]):
+            return False
+        if a[e.source_start : e.source_end] != e.source_text:
+            return False
+        if b[e.target_start : e.target_end] != e.target_text:
+            return False
+        pa, pb = e.source_end, e.target_end
+    if pa > span_a[1] or pb > span_b[1]:
+        return False
+    return _same_words(a[pa : span_a[1]], b[pb : span_b[1]])
+
+
+def _same_words(x: str, y: str) -> bool:
+    """Equal but for whitespace (a paragraph break one side, a space the other), as
+    the aligner compares them."""
+    return x == y or x.split() == y.split()
+
+
+def _through(sr: ReusePair, lo: int, hi: int) -> tuple[int, int, bool] | None:
+    """R's ``[lo, hi)`` read in S through the S -> R passage holding it: the S range and
+    whether an edit of that passage touches it (an end inside an edit maps to the
+    edit's end on S's side). ``None`` when no passage holds the range."""
     for p in sr.passages:
         if p.target_start <= lo and hi <= p.target_end:
+            s_lo = s_hi = None
             shift = p.source_start - p.target_start
-            for e in p.edits:
+            touched = False
+            for e in sorted(p.edits, key=lambda e: (e.target_start, e.target_end)):
+                grow = (e.source_end - e.source_start) - (e.target_end - e.target_start)
                 if e.target_end <= lo and not (e.target_start == e.target_end == lo):
-                    shift += (e.source_end - e.source_start) - (e.target_end - e.target_start)
-                elif e.target_start < hi:
-                    return None
-            return shift
+                    shift += grow
+                    continue
+                if e.target_start >= hi and not (e.target_start == e.target_end == hi):
+                    break
+                touched = True
+                if s_lo is None and e.target_start <= lo:
+                    s_lo = e.source_start
+                if e.target_end >= hi:
+                    s_hi = e.source_end
+                    break
+                if s_lo is None:
+                    s_lo = lo + shift
+                shift += grow
+            return (
+                (lo + shift if s_lo is None else s_lo),
+                (hi + shift if s_hi is None else s_hi),
+                touched,
+            )
     return None

@@ -101,3 +101,33 @@ def test_the_flood_grows_one_alignment_per_new_copy(tmp_path: Path) -> None:
         found = {(p.source, p.target) for p in coll.pairs()}
     assert step.aligned == len(records) - 30  # one per new copy
     assert {("flood/origin", f"flood/{k:03d}") for k in range(40)} == found
+
+
+def _aligned_and_pairs(db: Path, steps: list[list[dict[str, Any]]], tmp: Path) -> Any:
+    with open_collection(db, SETTINGS) as coll:
+        for k, step in enumerate(steps):
+            coll.ingest([write_jsonl(tmp / f"{db.stem}{k}.jsonl", step)])
+            coll.update()
+        aligned = coll.store.connection.execute(
+            "SELECT least(source, target), greatest(source, target) FROM aligned ORDER BY 1, 2"
+        ).fetchall()
+        return aligned, [p.to_json() for p in coll.pairs()]
+
+
+def test_a_small_group_is_aligned_pair_by_pair_and_a_large_one_as_a_star(
+    tmp_path: Path,
+) -> None:
+    # detect.group_all_pairs (6): four copies and the origin are aligned pair by pair
+    # (provenance keeps origin -> copy); growing past it leaves a star, as from scratch
+    records = flood(8)
+    small, _ = _aligned_and_pairs(tmp_path / "small.duckdb", [records[:5]], tmp_path)
+    assert len(small) == 5 * 4 // 2
+    # the origin arrives last: the group's representative changes on the way
+    steps = [records[1:4], records[4:], records[:1]]
+    grown = _aligned_and_pairs(tmp_path / "grown.duckdb", steps, tmp_path)
+    scratch = _aligned_and_pairs(tmp_path / "scratch.duckdb", [records], tmp_path)
+    assert grown == scratch
+    assert len(scratch[0]) == 8  # a star: one alignment per copy
+    assert {(p["source"], p["target"]) for p in scratch[1]} == {
+        ("flood/origin", f"flood/{k:03d}") for k in range(8)
+    }

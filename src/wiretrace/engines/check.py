@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wiretrace.detect.edits import EntityLookup, apply_learned_aliases
-from wiretrace.engines.incremental import _prepare
+from wiretrace.engines.incremental import _prepare, mask_boilerplate, stored_boilerplate
 from wiretrace.engines.local import Prepared
 from wiretrace.models import Article, Passage, ReusePair
 from wiretrace.settings import Settings
@@ -86,14 +86,17 @@ def check_article(
         return []
     rep_ids = [_representative(con, g, info, member_hits[g], article.id) for g in best]
     others = store.articles_by_id(rep_ids)
+    # the collection's shared boilerplate (a site notice) is masked, as in detection
+    boilerplate = stored_boilerplate(store)
+    mine = mask_boilerplate(prep, article.id, boilerplate, settings)
     pairs: list[ReusePair] = []
     for other_id in rep_ids:
         other = others.get(other_id)
         if other is None:
             continue
         src, tgt = provisional_order(other, article)
-        p_src = prep if src is article else _prepared(src, settings, aliases)
-        p_tgt = prep if tgt is article else _prepared(tgt, settings, aliases)
+        p_src = mine if src is article else _stored(src, settings, aliases, boilerplate)
+        p_tgt = mine if tgt is article else _stored(tgt, settings, aliases, boilerplate)
         passages: list[Passage] = _align_one(p_src, p_tgt, settings, aliases)
         if not passages:
             continue
@@ -132,6 +135,14 @@ def _prepared(article: Article, settings: Settings, aliases: EntityLookup | None
     else:
         _PREPARED.move_to_end(key)
     return found
+
+
+def _stored(
+    article: Article, settings: Settings, aliases: EntityLookup | None, boilerplate: frozenset[int]
+) -> Prepared:
+    """A stored article prepared (remembered) and masked (:func:`mask_boilerplate`)."""
+    prep = _prepared(article, settings, aliases)
+    return mask_boilerplate(prep, article.id, boilerplate, settings)
 
 
 def _id_of(con: Any, key: int) -> str:

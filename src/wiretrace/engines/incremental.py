@@ -17,20 +17,28 @@ date with the stored articles, only doing the work the change needs:
    cores) into ``postings``;
 3. **near-duplicate groups**: min-hash buckets (three seeds) propose, containment
    ``shared / max(size) >= detect.near_duplicate`` confirms; a group's representative is
-   its smallest key. A new member costs one alignment (member -> representative): a
-   reprint flood of N copies costs N alignments, a star, never a clique. When a group's
-   representative changes, its members are re-paired (each member with probability
-   1/(N+1), so about one alignment per addition on average).
+   its member of smallest rank (earliest published). Inside a group that changed, the
+   pairs :func:`wiretrace.detect.group_pairs` asks for are aligned (and the others
+   dropped), as in the batch path: every pair of a group of at most
+   ``detect.group_all_pairs`` articles, a star around the likeliest origin in a larger
+   one, so a reprint flood of N copies costs N alignments, never a clique. When a
+   group's representative changes, its members are re-paired.
 4. **candidates** (DuckDB, spilling to disk past ``detect.memory_limit``): postings
    collapsed to one row per (group, hash); document frequency counted in *groups*, so a
    story reprinted thousands of times is one document, never cut by ``detect.max_df``;
    only groups holding new articles are joined against everything; pairs sharing at
    least ``detect.min_shared`` rare fingerprints are aligned between the groups'
    representatives (near-duplicate candidates merge groups instead).
+   **shared boilerplate**: fingerprints in at least ``detect.boilerplate_share`` of the
+   stories (and ``detect.boilerplate_min_stories``), the rule of
+   :func:`wiretrace.detect.shared_boilerplate`, are recounted over the postings; every
+   alignment masks them (:func:`wiretrace.detect.mask_tokens`), and pairs of articles
+   holding a fingerprint that became or stopped being boilerplate are aligned again.
 5. **finalise**: the raw pairs touching what changed, plus every pair in a triangle with
-   them (copy chains and siblings), plus pairs whose name swaps became (or stopped being)
-   learned aliases, are re-attributed (:mod:`wiretrace.analyze.provenance`) and written
-   in place of their old versions.
+   them (copy chains and siblings), every pair of their neighbours (two steps out: the
+   open triangles provenance closes), plus pairs whose name swaps became (or stopped
+   being) learned aliases, are re-attributed (:mod:`wiretrace.analyze.provenance`) and written
+   in place of their old versions (and of the pairs provenance added among them before).
 
 A from-scratch run is the same procedure with every article new, so growing a
 collection day by day gives the pairs a single run would give (up to document
@@ -66,13 +74,23 @@ from wiretrace.progress import NullProgress, Progress
 from wiretrace.settings import Settings
 from wiretrace.store import Store
 
-__all__ = ["IndexUpdate", "configure", "index_state", "learned_aliases", "update_index"]
+__all__ = [
+    "IndexUpdate",
+    "boilerplate_hashes",
+    "configure",
+    "index_state",
+    "learned_aliases",
+    "mask_boilerplate",
+    "stored_boilerplate",
+    "update_index",
+]
 
 log = logging.getLogger(__name__)
 
 #: Seeds XOR-ed into the hashes for the three min-hash sketches (fixed: stable runs).
 SEEDS = (0, 0x5DEECE66D1234567, -0x3C6EF372FE94F82B)
 _INDEX_TABLES = ("postings", "indexed", "aligned", "swaps")
+_BOILERPLATE = "boilerplate_hashes"  # meta key: the shared boilerplate fingerprints (JSON)
 _IN_FLIGHT = 4  # chunks per worker submitted ahead (bounds memory)
 
 T = TypeVar("T")
@@ -154,30 +172,64 @@ def _prepare(article: Article, settings: Settings, aliases: EntityLookup | None)
     return Prepared(article.text, seq, tuple(split_sentences(article.text, article.excluded)))
 
 
-AlignTask = tuple[Mapping[str, Article], Sequence[tuple[str, str]], frozenset[int]]
+AlignTask = tuple[
+    Mapping[str, Article], Sequence[tuple[str, str]], frozenset[int], frozenset[int]
+]
+
+
+def mask_boilerplate(
+    prep: Prepared, article_id: str, boilerplate: frozenset[int], settings: Settings
+) -> Prepared:
+    """``prep`` with the n-grams of its fingerprints in ``boilerplate`` (text shared by
+    most of the collection's stories: :func:`boilerplate_hashes`) masked by
+    :func:`wiretrace.detect.mask_tokens`, as the batch path masks them, so that a notice
+    under every article is never aligned."""
+    if not boilerplate:
+        return prep
+    from wiretrace.detect import mask_tokens
+    from wiretrace.text.fingerprint import article_key, fingerprints, ngram_size
+
+    n = ngram_size(prep.seq, settings)
+    hashes, positions = fingerprints(prep.seq, n, settings.text.winnow_window)
+    ranges = [
+        (p, p + n)
+        for h, p in zip(hashes.tolist(), positions.tolist(), strict=True)
+        if h in boilerplate
+    ]
+    if not ranges:
+        return prep
+    masked = mask_tokens(prep.seq, ranges, int(article_key(article_id)))
+    return Prepared(prep.text, masked, prep.sentences)
 
 
 def _align_chunk(task: AlignTask) -> list[ReusePair]:
     """Raw pairs (provisional orientation, coverages) for ``(source, target)`` ids; a
     pair without passages comes back with none. Passages made only of ``frequent``
     fingerprints (text shared by more than ``detect.max_df`` groups: an outlet's footer
-    or masthead) are dropped (:func:`banal`)."""
+    or masthead) are dropped (:func:`banal`); ``boilerplate`` fingerprints are masked
+    before aligning (:func:`mask_boilerplate`)."""
     from wiretrace.detect import _pair
     from wiretrace.engines.local import _align_one
 
-    articles, pairs, frequent = task
+    articles, pairs, frequent, boilerplate = task
     settings: Settings = _W["settings"]
     aliases = _W["aliases"]
     cache: dict[str, Prepared] = {}
+    masked: dict[str, Prepared] = {}
 
     def prep(id: str) -> Prepared:
         if id not in cache:
             cache[id] = _prepare(articles[id], settings, aliases)
         return cache[id]
 
+    def mask(id: str) -> Prepared:
+        if id not in masked:
+            masked[id] = mask_boilerplate(prep(id), id, boilerplate, settings)
+        return masked[id]
+
     out: list[ReusePair] = []
     for s, t in pairs:
-        passages = _align_one(prep(s), prep(t), settings, aliases)
+        passages = _align_one(mask(s), mask(t), settings, aliases)
         if frequent:
             passages = [p for p in passages if not banal(p, prep(s), settings, frequent)]
         out.append(_pair(articles[s], articles[t], passages))
@@ -292,6 +344,7 @@ def update_index(
         with store.transaction():
             for table in (*_INDEX_TABLES, "edits", "passages", "pairs"):
                 con.execute(f"DELETE FROM {table}")
+            con.execute("DELETE FROM meta WHERE key = ?", [_BOILERPLATE])
             con.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('index_state', ?)", [index_state(settings)]
             )
@@ -307,12 +360,13 @@ def update_index(
         ).fetchall()
     ]
     result.new = len(new_ids)
-    if not new_ids:
+    if not new_ids and not result.stale:
         return result
     step = max(1, settings.detect.index_batch)
     runner = _Runner(settings, aliases, parallel=len(new_ids) >= settings.detect.parallel_min_pairs)
     try:
-        for lo in range(0, len(new_ids), step):
+        # removals alone still change which text is shared boilerplate: one empty step
+        for lo in range(0, max(len(new_ids), 1), step):
             with store.transaction():
                 batch = new_ids[lo : lo + step]
                 _index_step(store, settings, aliases, runner, batch, progress, result)
@@ -350,9 +404,11 @@ def _drop_stale(store: Store, result: IndexUpdate) -> set[str]:
             "UNION SELECT source FROM aligned WHERE target IN (SELECT id FROM stale)"
         ).fetchall()
     }
+    # (and the pairs provenance added with them, never aligned)
     dropped = con.execute(
         "SELECT source, target FROM aligned WHERE source IN (SELECT id FROM stale) "
-        "OR target IN (SELECT id FROM stale)"
+        "OR target IN (SELECT id FROM stale) UNION SELECT source, target FROM pairs "
+        "WHERE source IN (SELECT id FROM stale) OR target IN (SELECT id FROM stale)"
     ).fetchall()
     store.write_pairs_of([(a, b) for a, b in dropped], [])
     for table, col in (("aligned", "source"), ("aligned", "target"), ("swaps", "source"),
@@ -440,19 +496,25 @@ def _index_step(
         if merged:
             xgroups |= groups.commit(fresh)
     result.candidates += len(cand)
-    # plan: members -> representative, candidate groups -> their representatives
-    plan: set[tuple[int, int]] = set()
-    for member in groups.replanned | fresh:
-        rep = groups.rep(member)
-        if rep != member:
-            plan.add((min(member, rep), max(member, rep)))
+    # plan: pairs inside the changed groups (detect.group_pairs), candidate groups ->
+    # their representatives
+    changed_groups = {groups.find(a) for a in fresh} | {
+        groups.find(a) for a, old in groups.old.items() if groups.find(a) != old
+    }
+    dropped = groups.drop_replanned(store)
+    plan, extra = _group_plan(store, groups, changed_groups, settings)
+    dropped |= _delete_aligned(con, extra)
     for gx, gy in cand:
         rx, ry = groups.rep(gx), groups.rep(gy)
         if rx != ry:
             plan.add((min(rx, ry), max(rx, ry)))
-    dropped = groups.drop_replanned(store)
+    boilerplate, stale = _refresh_boilerplate(store, groups, settings)
+    dropped |= _delete_aligned(con, stale)
+    plan |= {_key_pair(x, y) for x, y in stale}
     clock.lap("candidates")
-    new_keys = _align_plan(store, settings, runner, plan, frozenset(frequent), progress, result)
+    new_keys = _align_plan(
+        store, settings, runner, plan, frozenset(frequent), boilerplate, progress, result
+    )
     clock.lap("align")
     # 5. finalise
     progress.begin("attribute", total=None)
@@ -648,20 +710,7 @@ def _group_candidates(
 ) -> dict[tuple[int, int], int]:
     """Group pairs (gx, gy), gx among ``xgroups``, sharing at least ``detect.min_shared``
     fingerprints whose document frequency (in groups) is at most ``detect.max_df``."""
-    # the groups as this step sees them (unions made now included)
-    members: list[tuple[int, int]] = []
-    for a in groups.old:
-        members.append((a, groups.find(a)))
-    con.register(
-        "_gm",
-        pa.table({"article": pa.array([m[0] for m in members], pa.int64()),
-                  "g": pa.array([m[1] for m in members], pa.int64())}),
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE gmap AS SELECT i.article, "
-        "coalesce(m.g, i.grp, i.article) AS g FROM indexed i LEFT JOIN _gm m USING (article)"
-    )
-    con.unregister("_gm")
+    _gmap(con, groups)
     con.register("_xg", pa.table({"g": pa.array(sorted(xgroups), pa.int64())}))
     con.execute("CREATE OR REPLACE TEMP TABLE xg AS SELECT g FROM _xg")
     con.unregister("_xg")
@@ -685,6 +734,166 @@ def _group_candidates(
     return {(int(x), int(y)): int(n) for x, y, n in rows}
 
 
+def _gmap(con: Any, groups: _Groups) -> None:
+    """Temp table ``gmap`` (article, g): every indexed article's group as this step sees
+    it (unions made now included)."""
+    members = [(a, groups.find(a)) for a in groups.old]
+    con.register(
+        "_gm",
+        pa.table({"article": pa.array([m[0] for m in members], pa.int64()),
+                  "g": pa.array([m[1] for m in members], pa.int64())}),
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE gmap AS SELECT i.article, "
+        "coalesce(m.g, i.grp, i.article) AS g FROM indexed i LEFT JOIN _gm m USING (article)"
+    )
+    con.unregister("_gm")
+
+
+def _key_pair(x: str, y: str) -> tuple[int, int]:
+    from wiretrace.text.fingerprint import article_key
+
+    a, b = int(article_key(x)), int(article_key(y))
+    return (min(a, b), max(a, b))
+
+
+def _delete_aligned(con: Any, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Delete the aligned pairs (and their swaps) among ``pairs`` (either orientation);
+    returns ``pairs`` (their final pairs are rewritten)."""
+    if not pairs:
+        return set()
+    ordered = sorted({(min(a, b), max(a, b)) for a, b in pairs})
+    con.register(
+        "_del",
+        pa.table({"x": pa.array([k[0] for k in ordered], pa.string()),
+                  "y": pa.array([k[1] for k in ordered], pa.string())}),
+    )
+    for table in ("aligned", "swaps"):
+        con.execute(
+            f"DELETE FROM {table} WHERE (least(source, target), greatest(source, target)) "
+            "IN (SELECT (x, y) FROM _del)"
+        )
+    con.unregister("_del")
+    return set(pairs)
+
+
+def _group_plan(
+    store: Store, groups: _Groups, roots: set[int], settings: Settings
+) -> tuple[set[tuple[int, int]], set[tuple[str, str]]]:
+    """(key pairs to align, aligned id pairs to delete) inside the near-duplicate groups
+    ``roots`` (representatives): the pairs :func:`wiretrace.detect.group_pairs` asks for
+    (every pair in a small group, a star around the likeliest origin in a large one), so
+    a group gets the pairs a from-scratch run gives it however it grew."""
+    from wiretrace.detect import group_pairs
+
+    members: dict[int, list[int]] = {}
+    for a in groups.old:
+        root = groups.find(a)
+        if root in roots:
+            members.setdefault(root, []).append(a)
+    members = {r: ms for r, ms in members.items() if len(ms) > 1}
+    if not members:
+        return set(), set()
+    con = store.connection
+    keys = sorted({k for ms in members.values() for k in ms})
+    con.register("_k", pa.table({"k": pa.array(keys, pa.int64())}))
+    id_of = {
+        int(k): str(i)
+        for k, i in con.execute(
+            "SELECT article, id FROM indexed WHERE article IN (SELECT k FROM _k)"
+        ).fetchall()
+    }
+    con.unregister("_k")
+    by_id = store.articles_by_id(id_of.values())
+    named = {
+        id_of[r]: [id_of[m] for m in ms if id_of.get(m) in by_id]
+        for r, ms in members.items()
+        if id_of.get(r) in by_id
+    }
+    add, drop = group_pairs(named, by_id, settings.detect.group_all_pairs)
+    wanted = {frozenset((r, m)) for r, ms in named.items() for m in ms if m != r}
+    wanted = (wanted - drop) | add
+    grp = [(m, r) for r, ms in named.items() for m in ms]
+    con.register(
+        "_gm2",
+        pa.table({"id": pa.array([g[0] for g in grp], pa.string()),
+                  "g": pa.array([g[1] for g in grp], pa.string())}),
+    )
+    inside = con.execute(
+        "SELECT a.source, a.target FROM aligned a JOIN _gm2 s ON s.id = a.source "
+        "JOIN _gm2 t ON t.id = a.target WHERE s.g = t.g"
+    ).fetchall()
+    con.unregister("_gm2")
+    extra = {(str(x), str(y)) for x, y in inside if frozenset((x, y)) not in wanted}
+    plan = {_key_pair(*sorted(p)) for p in wanted}
+    return plan, extra
+
+
+def boilerplate_hashes(con: Any, settings: Settings) -> set[int]:
+    """Fingerprints in at least ``detect.boilerplate_share`` of the collection's stories
+    (a near-duplicate group counts once; temp table ``gmap``: :func:`_gmap`) and in at
+    least ``detect.boilerplate_min_stories``: the rule of
+    :func:`wiretrace.detect.shared_boilerplate`, counted in DuckDB over the stored
+    postings."""
+    import math
+
+    ds = settings.detect
+    stories = int(
+        con.execute(
+            "SELECT count(DISTINCT g) FROM gmap JOIN indexed USING (article) "
+            "WHERE indexed.size > 0"
+        ).fetchall()[0][0]
+    )
+    need = max(ds.boilerplate_min_stories, math.ceil(ds.boilerplate_share * stories))
+    if stories < need or need < 1:
+        return set()
+    rows = con.execute(
+        """
+        WITH c AS (SELECT hash FROM postings GROUP BY hash HAVING count(*) >= $need)
+        SELECT p.hash FROM postings p JOIN gmap USING (article)
+        WHERE p.hash IN (SELECT hash FROM c)
+        GROUP BY p.hash HAVING count(DISTINCT gmap.g) >= $need
+        """,
+        {"need": need},
+    ).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def _refresh_boilerplate(
+    store: Store, groups: _Groups, settings: Settings
+) -> tuple[frozenset[int], set[tuple[str, str]]]:
+    """The collection's shared boilerplate now (stored in ``meta``), and the aligned
+    pairs of articles holding a fingerprint that became (or stopped being) boilerplate:
+    they are aligned again, so that a growing collection masks what a from-scratch run
+    masks."""
+    con = store.connection
+    _gmap(con, groups)
+    new = boilerplate_hashes(con, settings)
+    old = {int(h) for h in json.loads(store.meta(_BOILERPLATE) or "[]")}
+    changed = sorted(new ^ old)
+    if not changed:
+        return frozenset(new), set()
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)", [_BOILERPLATE, json.dumps(sorted(new))]
+    )
+    con.register("_ch", pa.table({"h": pa.array(changed, pa.int64())}))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE bp_ids AS SELECT id FROM indexed WHERE article IN "
+        "(SELECT DISTINCT article FROM postings WHERE hash IN (SELECT h FROM _ch))"
+    )
+    con.unregister("_ch")
+    rows = con.execute(
+        "SELECT source, target FROM aligned WHERE source IN (SELECT id FROM bp_ids) "
+        "OR target IN (SELECT id FROM bp_ids)"
+    ).fetchall()
+    return frozenset(new), {(str(a), str(b)) for a, b in rows}
+
+
+def stored_boilerplate(store: Store) -> frozenset[int]:
+    """The shared boilerplate fingerprints of the last update (for ``check``)."""
+    return frozenset(int(h) for h in json.loads(store.meta(_BOILERPLATE) or "[]"))
+
+
 def _frequent(con: Any, settings: Settings) -> set[int]:
     """The hashes of the last candidate join shared by more than ``detect.max_df``
     groups (boilerplate; a reprint flood is one group, so never among them)."""
@@ -700,6 +909,7 @@ def _align_plan(
     runner: _Runner,
     plan: set[tuple[int, int]],
     frequent: frozenset[int],
+    boilerplate: frozenset[int],
     progress: Progress,
     result: IndexUpdate,
 ) -> set[tuple[str, str]]:
@@ -745,7 +955,7 @@ def _align_plan(
             for x, y in part:
                 s, t = provisional_order(arts[x], arts[y])
                 oriented.append((s.id, t.id))
-            yield arts, oriented, frequent
+            yield arts, oriented, frequent, boilerplate
 
     aligned: set[tuple[str, str]] = set()
     for raws in runner.map(_align_chunk, tasks()):
@@ -832,11 +1042,17 @@ def _finalise(
         "CREATE OR REPLACE TEMP TABLE e AS SELECT source AS a, target AS b FROM aligned "
         "WHERE passages > 0 UNION ALL SELECT target, source FROM aligned WHERE passages > 0"
     )
+    # two steps out: every pair of the ends' neighbours (a star group whole), so that
+    # the open triangles provenance closes are closed as a from-scratch run closes them
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE fs AS SELECT DISTINCT least(a, b) AS x, "
-        "greatest(a, b) AS y FROM e WHERE a IN (SELECT id FROM _ends)"
+        "CREATE OR REPLACE TEMP TABLE near AS SELECT id FROM _ends "
+        "UNION SELECT b FROM e WHERE a IN (SELECT id FROM _ends)"
     )
     con.unregister("_ends")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE fs AS SELECT DISTINCT least(a, b) AS x, "
+        "greatest(a, b) AS y FROM e WHERE a IN (SELECT id FROM near)"
+    )
     # close over triangles (copy chains and siblings are resolved on whole triangles);
     # star-shaped near-duplicate groups have none, so this stays small
     for _ in range(8):
@@ -883,9 +1099,52 @@ def _finalise(
     ids = {x for p in raws for x in (p.source, p.target)}
     articles = store.articles_by_id(ids)
     raws = apply_learned_aliases(raws, learned) if learned else raws
-    final = attribute_all(raws, articles, settings, aliases)  # type: ignore[arg-type]
-    store.write_pairs_of(keys | dropped, final)
+    boilerplate = stored_boilerplate(store)
+    align = _masking_aligner(raws, settings, aliases, boilerplate) if boilerplate else None
+    final = attribute_all(raws, articles, settings, aliases, align)  # type: ignore[arg-type]
+    # pairs provenance added before (closing triangles, never aligned) among the
+    # articles whose every pair was loaded: rewritten too
+    closed = {
+        (str(x), str(y))
+        for x, y in con.execute(
+            "SELECT source, target FROM pairs WHERE source IN (SELECT id FROM near) "
+            "AND target IN (SELECT id FROM near) AND (least(source, target), "
+            "greatest(source, target)) NOT IN (SELECT (least(source, target), "
+            "greatest(source, target)) FROM aligned WHERE passages > 0)"
+        ).fetchall()
+    }
+    store.write_pairs_of(keys | dropped | closed | {(p.source, p.target) for p in final}, final)
     result.finalised += len(final)
+
+
+def _masking_aligner(
+    pairs: Sequence[ReusePair],
+    settings: Settings,
+    aliases: EntityLookup | None,
+    boilerplate: frozenset[int],
+) -> Callable[[Article, Article], Sequence[Passage]]:
+    """Provenance's aligner for closing triangles
+    (:func:`wiretrace.analyze.provenance.detection_aligner`), with the shared
+    boilerplate masked as in every other alignment."""
+    from wiretrace.detect.align import align_pair
+    from wiretrace.detect.edits import swap_key
+
+    learned = {
+        swap_key(e.source_text, e.target_text): 2
+        for pair in pairs
+        for p in pair.passages
+        for e in p.edits
+        if e.kind == "alias" and e.op == "replace"
+    }
+
+    def align(a: Article, b: Article) -> Sequence[Passage]:
+        pa_, pb = (
+            mask_boilerplate(_prepare(x, settings, aliases), x.id, boilerplate, settings)
+            for x in (a, b)
+        )
+        return align_pair(a, b, pa_.seq, pb.seq, settings, aliases, learned)  # type: ignore[arg-type]
+
+    return align
 
 
 def _load_raw(con: Any, keys: set[tuple[str, str]]) -> list[ReusePair]:

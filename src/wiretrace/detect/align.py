@@ -44,9 +44,13 @@ from __future__ import annotations
 import bisect
 import difflib
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from wiretrace.detect.edits import EntityLookup, classify, retype_edits
 from wiretrace.models import Article, Edit, EditOp, Passage, Span
@@ -69,6 +73,8 @@ _BULLETS = ("- ", "– ", "— ", "• ", "* ")
 _OPENERS = "\"'“‘«(["
 _CLOSERS = '")]”»'
 _PAIRS = {")": "(", "]": "[", "”": "“", "»": "«"}
+
+IntArray = npt.NDArray[Any]
 
 
 @dataclass(slots=True)
@@ -108,44 +114,124 @@ def _units(text: str, sentences: Sequence[Span]) -> list[tuple[int, int]]:
 
 def _side(text: str, seq: TokenSeq, sentences: Sequence[Span]) -> _Side:
     n = len(seq)
-    sent_of = [0] * n
+    sent_of = [-1] * n
     lo: list[int] = []
     hi: list[int] = []
-    k = 0
     for start, end in _units(text, sentences):
         first = bisect.bisect_left(seq.starts, start)
         last = bisect.bisect_left(seq.starts, end)
         first = max(first, hi[-1] if hi else 0)
         if last <= first:
             continue
+        sent_of[first:last] = [len(lo)] * (last - first)
         lo.append(first)
         hi.append(last)
-        for i in range(first, last):
-            sent_of[i] = k
-        k += 1
     # tokens outside every sentence (the splitter skipped them) form their own units
-    covered = [False] * n
-    for first, last in zip(lo, hi, strict=True):
-        for i in range(first, last):
-            covered[i] = True
     i = 0
     while i < n:
-        if covered[i]:
-            i += 1
-            continue
+        if sent_of[i] >= 0 and (i := _next_uncovered(sent_of, i)) >= n:
+            break
         j = i
-        while j < n and not covered[j]:
+        while j < n and sent_of[j] < 0:
             j += 1
+        sent_of[i:j] = [len(lo)] * (j - i)
         lo.append(i)
         hi.append(j)
-        for t in range(i, j):
-            sent_of[t] = len(lo) - 1
         i = j
     return _Side(text, seq, sent_of, lo, hi)
 
 
-def _runs(na: Sequence[str], nb: Sequence[str], n: int, max_repeats: int) -> list[_Region]:
-    """Maximal exact runs of shared n-grams, as regions covering whole n-grams."""
+def _next_uncovered(sent_of: list[int], i: int) -> int:
+    """The first token at or after ``i`` in no sentence yet (``len(sent_of)`` if none)."""
+    try:
+        return sent_of.index(-1, i)
+    except ValueError:
+        return len(sent_of)
+
+
+def _token_ids(na: Sequence[str], nb: Sequence[str]) -> tuple[IntArray, IntArray, int]:
+    """Both sides' tokens as small integers (one id per distinct norm of the pair), so
+    anchors and sentence overlaps are found with array joins, not per-token objects.
+
+    The ids come from the strings' (cached) hashes; when two distinct norms of the pair
+    share a hash (checked by counting), a dict assigns them instead."""
+    hashes = np.fromiter(map(hash, [*na, *nb]), dtype=np.int64, count=len(na) + len(nb))
+    distinct, ids = np.unique(hashes, return_inverse=True)
+    if len(distinct) != len(set(na).union(nb)):
+        table: dict[str, int] = {}
+        ids = np.array([table.setdefault(t, len(table)) for t in [*na, *nb]], dtype=np.int64)
+        return ids[: len(na)], ids[len(na) :], len(table)
+    ids = ids.astype(np.int64)
+    return ids[: len(na)], ids[len(na) :], len(distinct)
+
+
+def _ngram_keys(x: IntArray, n: int, vocab: int) -> IntArray | None:
+    """Exact integer key of every n-gram (base-``vocab`` digits), or None when the keys
+    would not fit in 63 bits."""
+    if vocab**n >= 1 << 63:
+        return None
+    keys = np.zeros(len(x) - n + 1, dtype=np.int64)
+    for k in range(n):
+        keys = keys * vocab + x[k : len(x) - n + 1 + k]
+    return keys
+
+
+def _runs(
+    na: Sequence[str],
+    nb: Sequence[str],
+    n: int,
+    max_repeats: int,
+    ids: tuple[IntArray, IntArray, int] | None = None,
+) -> list[_Region]:
+    """Maximal exact runs of shared n-grams, as regions covering whole n-grams.
+
+    An a n-gram seen more than ``max_repeats`` times in a is no anchor. The join of a's
+    and b's n-gram keys is done on sorted arrays; each anchor (i, j) lies on diagonal
+    ``j - i``, and consecutive anchors on one diagonal make one run."""
+    if n <= 0 or len(na) < n or len(nb) < n:
+        return []
+    xa, xb, vocab = ids if ids is not None else _token_ids(na, nb)
+    ka, kb = _ngram_keys(xa, n, vocab), _ngram_keys(xb, n, vocab)
+    if ka is None or kb is None:
+        return _runs_dict(na, nb, n, max_repeats)
+    order = np.argsort(ka, kind="stable")
+    sorted_a = ka[order]
+    lo = np.searchsorted(sorted_a, kb, side="left")
+    hi = np.searchsorted(sorted_a, kb, side="right")
+    count = hi - lo
+    keep = (count > 0) & (count <= max_repeats)
+    if not keep.any():
+        return []
+    js = np.nonzero(keep)[0]
+    reps = count[js]
+    total = int(reps.sum())
+    # positions in a for every anchor: lo[j] + 0, 1, ... count[j]-1
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
+    i_pos = order[np.repeat(lo[js], reps) + offsets].astype(np.int64)
+    j_pos = np.repeat(js, reps).astype(np.int64)
+    diag = j_pos - i_pos
+    sort = np.lexsort((i_pos, diag))
+    i_pos, diag = i_pos[sort], diag[sort]
+    new = np.ones(len(i_pos), dtype=bool)
+    new[1:] = (diag[1:] != diag[:-1]) | (i_pos[1:] != i_pos[:-1] + 1)
+    starts = np.nonzero(new)[0]
+    ends = np.append(starts[1:], len(i_pos)) - 1
+    first, last, d = i_pos[starts], i_pos[ends], diag[starts]
+    order_runs = np.lexsort((first + d, first))
+    return [
+        _Region(f, e + n, f + g, e + n + g)
+        for f, e, g in zip(
+            first[order_runs].tolist(),
+            last[order_runs].tolist(),
+            d[order_runs].tolist(),
+            strict=True,
+        )
+    ]
+
+
+def _runs_dict(na: Sequence[str], nb: Sequence[str], n: int, max_repeats: int) -> list[_Region]:
+    """:func:`_runs` through a dict of n-gram tuples (a pair whose vocabulary is too
+    large for exact integer keys)."""
     if n <= 0 or len(na) < n or len(nb) < n:
         return []
     index: dict[tuple[str, ...], list[int]] = defaultdict(list)
@@ -199,59 +285,125 @@ def _chain(items: list[_Region], max_gap: int) -> list[_Region]:
 
 
 def _ratio(x: Sequence[str], y: Sequence[str]) -> float:
+    if x == y:  # what SequenceMatcher gives equal sequences, without aligning them
+        return 1.0
     return difflib.SequenceMatcher(None, x, y, autojunk=False).ratio()
 
 
 def _sentence_regions(
-    sa: _Side, sb: _Side, regions: Sequence[_Region], ds: DetectSettings
+    sa: _Side,
+    sb: _Side,
+    regions: Sequence[_Region],
+    ds: DetectSettings,
+    ids: tuple[IntArray, IntArray, int] | None = None,
 ) -> list[_Region]:
     """Sentence pairs similar enough to be a light paraphrase, not already aligned.
 
     The multiset overlap of two sentences' tokens bounds their ratio from above; it is
-    counted for every sentence pair at once through an index of b's tokens (sentence
-    pairs sharing no token cost nothing), and only pairs that pass it are aligned."""
+    counted for every sentence pair at once by joining the (sentence, token, count)
+    tables of both sides on the token, and only pairs that pass it are aligned."""
     na, nb = sa.seq.norms, sb.seq.norms
-    wa, wb = sa.seq.words, sb.seq.words
     threshold = ds.sentence_similarity
     min_words = max(ds.min_passage_words, ds.min_sentence_words)
-    b_sents: list[tuple[int, int]] = []
-    index: dict[str, list[tuple[int, int]]] = defaultdict(list)  # token -> (b sentence, count)
-    for lo, hi in zip(sb.sent_lo, sb.sent_hi, strict=True):
-        if sum(wb[lo:hi]) >= min_words:
-            for token, count in Counter(nb[lo:hi]).items():
-                index[token].append((len(b_sents), count))
-            b_sents.append((lo, hi))
+    a_sents = _long_sentences(sa, min_words)
+    b_sents = _long_sentences(sb, min_words)
+    if not a_sents or not b_sents:
+        return []
+    xa, xb, vocab = ids if ids is not None else _token_ids(na, nb)
+    overlap = _overlaps(_sentence_tokens(xa, a_sents, vocab), _sentence_tokens(xb, b_sents, vocab))
+    overlap = overlap.reshape(len(a_sents), len(b_sents))
+    len_a = np.array([hi - lo for lo, hi in a_sents], dtype=np.int64)
+    len_b = np.array([hi - lo for lo, hi in b_sents], dtype=np.int64)
+    passes = ~(2 * overlap < threshold * (len_a[:, None] + len_b[None, :]))
     out: list[_Region] = []
-    for lo_a, hi_a in zip(sa.sent_lo, sa.sent_hi, strict=True):
-        if not b_sents or sum(wa[lo_a:hi_a]) < min_words:
+    for x, k in zip(*(v.tolist() for v in np.nonzero(passes)), strict=True):
+        lo_a, hi_a = a_sents[x]
+        lo_b, hi_b = b_sents[k]
+        if any(r.a0 <= lo_a and hi_a <= r.a1 and r.b0 <= lo_b and hi_b <= r.b1 for r in regions):
             continue
-        overlap = [0] * len(b_sents)
-        for token, count in Counter(na[lo_a:hi_a]).items():
-            for k, count_b in index.get(token, ()):
-                overlap[k] += min(count, count_b)
-        len_a = hi_a - lo_a
-        for k, shared in enumerate(overlap):
-            lo_b, hi_b = b_sents[k]
-            if 2 * shared < threshold * (len_a + hi_b - lo_b):
-                continue
-            if any(
-                r.a0 <= lo_a and hi_a <= r.a1 and r.b0 <= lo_b and hi_b <= r.b1 for r in regions
-            ):
-                continue
-            if _ratio(na[lo_a:hi_a], nb[lo_b:hi_b]) >= threshold:
-                out.append(_Region(lo_a, hi_a, lo_b, hi_b))
+        if _ratio(na[lo_a:hi_a], nb[lo_b:hi_b]) >= threshold:
+            out.append(_Region(lo_a, hi_a, lo_b, hi_b))
     return out
 
 
-def _trim(reg: _Region, na: Sequence[str], nb: Sequence[str]) -> _Region | None:
-    ops = difflib.SequenceMatcher(
-        None, na[reg.a0 : reg.a1], nb[reg.b0 : reg.b1], autojunk=False
-    ).get_opcodes()
-    equal = [op for op in ops if op[0] == "equal"]
-    if not equal:
+def _long_sentences(side: _Side, min_words: int) -> list[tuple[int, int]]:
+    """Token ranges of the sentences with at least ``min_words`` words, in order."""
+    words = side.seq.words
+    return [
+        (lo, hi)
+        for lo, hi in zip(side.sent_lo, side.sent_hi, strict=True)
+        if sum(words[lo:hi]) >= min_words
+    ]
+
+
+def _sentence_tokens(
+    x: IntArray, sents: Sequence[tuple[int, int]], vocab: int
+) -> tuple[IntArray, IntArray, IntArray, int]:
+    """(sentence number, token id, count) of every distinct token of every sentence,
+    sorted by token id, and the number of sentences."""
+    lengths = np.array([hi - lo for lo, hi in sents], dtype=np.int64)
+    tokens = np.concatenate([x[lo:hi] for lo, hi in sents])
+    sent = np.repeat(np.arange(len(sents), dtype=np.int64), lengths)
+    keys, counts = np.unique(tokens * len(sents) + sent, return_counts=True)
+    return keys % len(sents), keys // len(sents), counts, len(sents)
+
+
+def _overlaps(
+    a: tuple[IntArray, IntArray, IntArray, int], b: tuple[IntArray, IntArray, IntArray, int]
+) -> IntArray:
+    """Multiset overlap of every (a sentence, b sentence) pair, row-major, flat."""
+    sent_a, tok_a, cnt_a, n_a = a
+    sent_b, tok_b, cnt_b, n_b = b
+    lo = np.searchsorted(tok_b, tok_a, side="left")
+    hi = np.searchsorted(tok_b, tok_a, side="right")
+    reps = hi - lo
+    total = int(reps.sum())
+    if total == 0:
+        return np.zeros(n_a * n_b, dtype=np.int64)
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
+    at_b = np.repeat(lo, reps) + offsets
+    cell = np.repeat(sent_a, reps) * n_b + sent_b[at_b]
+    shared = np.minimum(np.repeat(cnt_a, reps), cnt_b[at_b])
+    return np.bincount(cell, weights=shared, minlength=n_a * n_b).astype(np.int64)
+
+
+Ops = list[tuple[str, int, int, int, int]]
+
+
+def _trim(reg: _Region, na: Sequence[str], nb: Sequence[str]) -> tuple[_Region, Ops] | None:
+    """The region cut to its first and last equal token, with the word alignment of the
+    cut region. The alignment is that of the whole region, shifted: every matching block
+    lies inside the cut, so ``SequenceMatcher`` on the cut finds the very same blocks
+    (each longest match it picks is inside, and no longer one exists there)."""
+    xa, xb = na[reg.a0 : reg.a1], nb[reg.b0 : reg.b1]
+    if xa == xb:  # verbatim: one block (the only longest match of equal sequences)
+        blocks = [difflib.Match(0, 0, len(xa))] if xa else []
+    else:
+        blocks = difflib.SequenceMatcher(None, xa, xb, autojunk=False).get_matching_blocks()[:-1]
+    if not blocks:
         return None
-    first, last = equal[0], equal[-1]
-    return _Region(reg.a0 + first[1], reg.a0 + last[2], reg.b0 + first[3], reg.b0 + last[4])
+    x0, y0 = blocks[0].a, blocks[0].b
+    x1, y1 = blocks[-1].a + blocks[-1].size, blocks[-1].b + blocks[-1].size
+    shifted = [(x - x0, y - y0, k) for x, y, k in blocks]
+    shifted.append((x1 - x0, y1 - y0, 0))
+    return _Region(reg.a0 + x0, reg.a0 + x1, reg.b0 + y0, reg.b0 + y1), _opcodes(shifted)
+
+
+def _opcodes(blocks: Sequence[tuple[int, int, int]]) -> Ops:
+    """``SequenceMatcher.get_opcodes`` from its matching blocks (sentinel included)."""
+    i = j = 0
+    ops: Ops = []
+    for ai, bj, size in blocks:
+        if i < ai and j < bj:
+            ops.append(("replace", i, ai, j, bj))
+        elif i < ai:
+            ops.append(("delete", i, ai, j, bj))
+        elif j < bj:
+            ops.append(("insert", i, ai, j, bj))
+        i, j = ai + size, bj + size
+        if size:
+            ops.append(("equal", ai, i, bj, j))
+    return ops
 
 
 def _snap(reg: _Region, sa: _Side, sb: _Side, ds: DetectSettings) -> _Region:
@@ -323,6 +475,21 @@ def _same_word(sa: _Side, i: int, sb: _Side, j: int) -> bool:
     x = sa.text[sa.seq.starts[i] : sa.seq.ends[i]]
     y = sb.text[sb.seq.starts[j] : sb.seq.ends[j]]
     return x == y or fold(x) == fold(y)
+
+
+def _block_same(sa: _Side, i1: int, i2: int, sb: _Side, j1: int, j2: int) -> bool:
+    """True when the equal tokens ``[i1, i2)`` and ``[j1, j2)`` are written the same
+    way, token for token (:func:`_same_word` for all, checked on whole slices): the same
+    text between the first start and the last end, and the same offsets within it."""
+    if i2 <= i1:
+        return True
+    a_starts, a_ends, b_starts, b_ends = sa.seq.starts, sa.seq.ends, sb.seq.starts, sb.seq.ends
+    shift = a_starts[i1] - b_starts[j1]
+    return (
+        sa.text[a_starts[i1] : a_ends[i2 - 1]] == sb.text[b_starts[j1] : b_ends[j2 - 1]]
+        and a_starts[i1:i2] == [x + shift for x in b_starts[j1:j2]]
+        and a_ends[i1:i2] == [x + shift for x in b_ends[j1:j2]]
+    )
 
 
 def _capitalised(side: _Side, i0: int, i1: int) -> bool:
@@ -419,6 +586,8 @@ def _edit_spans(
         if tag == "equal":
             # equal norms, different surfaces: "U.S." / "USA" merged by the alias table
             # (a token the previous edit took, a name it lengthened, is not taken twice)
+            if _block_same(sa, i1, i2, sb, j1, j2):
+                continue
             taken = spans[-1][2] if spans else -1
             for k in range(i2 - i1):
                 if i1 + k >= taken and not _same_word(sa, i1 + k, sb, j1 + k):
@@ -476,13 +645,16 @@ def _passage(
     learned: Mapping[tuple[str, str], int] | None,
 ) -> Passage | None:
     na, nb = sa.seq.norms, sb.seq.norms
-    trimmed = _trim(reg, na, nb)
-    if trimmed is None:
+    cut = _trim(reg, na, nb)
+    if cut is None:
         return None
+    trimmed, trimmed_ops = cut
+    ops: Sequence[tuple[str, int, int, int, int]] = trimmed_ops
     reg = _snap(_cut_fragments(trimmed, sa, sb, ds.anchor_ngram), sa, sb, ds)
-    ops = difflib.SequenceMatcher(
-        None, na[reg.a0 : reg.a1], nb[reg.b0 : reg.b1], autojunk=False
-    ).get_opcodes()
+    if reg != trimmed:
+        ops = difflib.SequenceMatcher(
+            None, na[reg.a0 : reg.a1], nb[reg.b0 : reg.b1], autojunk=False
+        ).get_opcodes()
     equal = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
     total = (reg.a1 - reg.a0) + (reg.b1 - reg.b0)
     similarity = 2 * equal / total if total else 0.0
@@ -624,10 +796,11 @@ def align_sequences(
     if not len(seq_a) or not len(seq_b):
         return []
     sa, sb = _side(text_a, seq_a, sentences_a), _side(text_b, seq_b, sentences_b)
-    runs = _runs(seq_a.norms, seq_b.norms, ds.anchor_ngram, ds.max_anchor_repeats)
+    ids = _token_ids(seq_a.norms, seq_b.norms)
+    runs = _runs(seq_a.norms, seq_b.norms, ds.anchor_ngram, ds.max_anchor_repeats, ids)
     regions = _chain(runs, ds.max_gap)
     if ds.sentence_similarity <= 1.0:
-        regions = _chain(regions + _sentence_regions(sa, sb, regions, ds), ds.max_gap)
+        regions = _chain(regions + _sentence_regions(sa, sb, regions, ds, ids), ds.max_gap)
     passages = [p for r in regions if (p := _passage(r, sa, sb, ds, aliases, learned))]
     return _drop_overlaps(passages)
 

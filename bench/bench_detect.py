@@ -95,6 +95,8 @@ def run_wiretrace(
     from wiretrace import open_collection
     from wiretrace.progress import make_progress
 
+    if workdir is not None:
+        Path(workdir).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="wt-bench-", dir=workdir))
     db = tmp / "bench.duckdb"
     progress = make_progress()  # bars on a terminal only

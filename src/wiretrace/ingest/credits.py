@@ -284,13 +284,16 @@ def may_name_agency(words: Iterable[str]) -> bool:
     word of the name is a word of the text, or part of one cut at an apostrophe
     ("Reuters's"): a name is possible only when all its words are there.
     """
+    words = words if isinstance(words, list) else list(words)
+    # The parts of words cut at apostrophes; few words have one.
+    cut = [p for w in words if "'" in w or "’" in w for p in w.replace("’", "'").split("'")]
+    key_set = _key_set()
+    if key_set.isdisjoint(words) and key_set.isdisjoint(cut):
+        return False  # the common case: no word files a name (no set of the words built)
+    present = set(words)
+    present.update(cut)
     keys = _key_words()
-    blob = "\n".join(words)
-    if "'" in blob or "’" in blob:  # cut words at apostrophes (all in C, no loop)
-        present = set(blob.replace("’", "\n").replace("'", "\n").split("\n"))
-    else:
-        present = set(blob.split("\n"))
-    return any(forms <= present for key in _key_set() & present for forms in keys[key])
+    return any(forms <= present for key in key_set & present for forms in keys[key])
 
 
 @cache
@@ -305,7 +308,7 @@ def _is_agency(name: str) -> bool:
 def _credit_line(line: str, add: _Adder, metadata: bool, mentions: bool = True) -> bool:
     """Handle a whole-line credit form; True if the line was one. ``mentions``: False
     when the line cannot hold a known agency name (only "Source: Name" lines remain)."""
-    m = _CREDIT_LINE.match(line)
+    m = _CREDIT_LINE.match(line) if _may_be_credit_line(line) else None
     if m is not None and not _URL.search(m.group("names")):
         names = [n for n in regex.split(r"\s*[/,;&]\s*|\s+and\s+", m.group("names")) if n]
         good = [n for n in names if _is_agency(n) or _NAME_LIKE.match(n)]
@@ -325,6 +328,21 @@ def _credit_line(line: str, add: _Adder, metadata: bool, mentions: bool = True) 
         add(bare)
         return True
     return False
+
+
+#: What ``_CREDIT_LINE`` skips before its cue word (a superset, for ASCII lines), and
+#: the cue words' beginnings, lowered.
+_CREDIT_LEAD = " \t\n\r\f\v\x1c\x1d\x1e\x1f*_>-"
+_CREDIT_CUES = ("source", "credit", "via", "courtesy")
+
+
+def _may_be_credit_line(line: str) -> bool:
+    """A cheap necessary condition for ``_CREDIT_LINE`` matching ``line``: most lines
+    start with none of its cue words, and two string methods tell. Lines with non-ASCII
+    characters always go to the regex (case-insensitive matching folds some of them)."""
+    if not line.isascii():
+        return True
+    return line.lstrip(_CREDIT_LEAD)[:8].lower().startswith(_CREDIT_CUES)
 
 
 def _phrases(line: str, add: _Adder) -> None:

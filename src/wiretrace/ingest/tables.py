@@ -326,18 +326,19 @@ def row_article(
     ``n`` is the row's number (from 1), used for the id when the row has none.
     """
     text = row.get(settings.text_column)
-    if text is None or (isinstance(text, str) and not text.strip()):
+    if text is None or (isinstance(text, str) and (not text or text.isspace())):
         return IngestIssue(where, f"no text in column {settings.text_column!r}; skipped", "warning")
     if not isinstance(text, str):
         return IngestIssue(
             where, f"column {settings.text_column!r} holds a {type(text).__name__}, not text"
         )
-    size = len(text.encode("utf-8", "surrogatepass"))
-    if size > settings.max_article_bytes:
-        return IngestIssue(
-            where,
-            f"text is {size} bytes, over ingest.max_article_bytes ({settings.max_article_bytes})",
-        )
+    limit = settings.max_article_bytes
+    if len(text) * 4 > limit:  # else it fits: UTF-8 takes at most 4 bytes a character
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limit:
+            return IngestIssue(
+                where, f"text is {size} bytes, over ingest.max_article_bytes ({limit})"
+            )
     from wiretrace.ingest.credits import analyze_credits
     from wiretrace.ingest.language import detect_language
 

@@ -19,7 +19,11 @@ them, as ``Collection.detect`` calls it after detection:
 5. ``attribute_all`` runs on all of them (orientation, evidence, credit, coverage, the
    collection-level signals, closing open triangles with the alignment kernel, chains).
 
-Prints the time, pairs/s, peak memory (RSS of this process, before and after) and, as a
+Step 5 runs once per ``--workers`` value (default ``1,2``: in-process and a pool of two
+processes over the connected groups of pairs, ``provenance.workers``; pooled runs go
+first, so that their forked workers do not inherit caches an in-process run warmed);
+the results must be equal. Prints each run's wall time, CPU (this process and its workers), pairs/s,
+peak memory (RSS of this process, before and after; the largest worker's) and, as a
 sanity check, the share of pairs oriented like the planted truth.
 
 Run: ``python bench/bench_provenance.py --pairs 100000``
@@ -210,6 +214,37 @@ def build(
     return articles, pairs, planted_source
 
 
+def _children_peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _timed_run(
+    raw: list[ReusePair],
+    articles: dict[str, Article],
+    settings: Settings,
+    aliases: AliasTable,
+    workers: int,
+) -> list[ReusePair]:
+    """One ``attribute_all`` run with ``provenance.workers`` = ``workers``; prints wall
+    time, CPU (this process and its workers) and pairs/s."""
+    settings = settings.with_overrides({"provenance.workers": workers})
+    t0, c0, k0 = time.perf_counter(), time.process_time(), _children_cpu()
+    pairs = attribute_all(raw, articles, settings, aliases)
+    t1, c1, k1 = time.perf_counter(), time.process_time(), _children_cpu()
+    seconds = t1 - t0
+    print(
+        f"attribute_all, {workers} worker(s): {len(raw):,} pairs in {seconds:.1f} s "
+        f"({c1 - c0:.1f} s CPU here + {k1 - k0:.1f} s in workers; load average "
+        f"{os.getloadavg()[0]:.1f}) = {len(raw) / seconds:,.0f} pairs/s"
+    )
+    return pairs
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--pairs", type=int, default=100_000)
@@ -221,6 +256,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="provenance.close_triangle_words = 0: attribution and chains without closing "
         "open triangles (their share of the time)",
+    )
+    ap.add_argument(
+        "--workers",
+        type=lambda v: [int(x) for x in v.split(",")],
+        default=[1, 2],
+        help="provenance.workers for each run, comma-separated (default 1,2: in-process, "
+        "then a pool of two over the connected groups; results compared)",
     )
     args = ap.parse_args(argv)
 
@@ -237,24 +279,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.no_close:
         settings = settings.with_overrides({"provenance.close_triangle_words": 0})
     rss_before, peak_before = _rss_mb(), _peak_mb()
-    t2, c2 = time.perf_counter(), time.process_time()
-    pairs = attribute_all(raw, articles, settings, aliases)
-    t3, c3 = time.perf_counter(), time.process_time()
-    seconds = t3 - t2
+    runs: dict[int, list[ReusePair]] = {}
+    # Pooled runs first: forked workers would inherit the caches an in-process run warms.
+    for workers in sorted(args.workers, key=lambda w: w == 1):
+        runs[workers] = _timed_run(raw, articles, settings, aliases, workers)
+    first, pairs = next(iter(runs.items()))
+    for workers, other in runs.items():
+        if other != pairs:
+            print(f"MISMATCH: {workers} workers gave another result than {first}")
+            return 1
+    if len(runs) > 1:
+        print(f"same result (pairs, order, evidence) with {sorted(runs)} workers")
     credit = Counter(p.credit for p in pairs)
     kept_planted = [p for p in pairs if frozenset((p.source, p.target)) in planted_source]
     right = sum(
         1 for p in kept_planted if planted_source[frozenset((p.source, p.target))] == p.source
     )
     print(
-        f"attribute_all: {len(raw):,} pairs in {seconds:.1f} s ({c3 - c2:.1f} s of CPU, one "
-        f"core; load average {os.getloadavg()[0]:.1f}) = {len(raw) / seconds:,.0f} "
-        f"pairs/s; {len(pairs):,} pairs kept ({len(pairs) - len(raw):+,} from closed "
-        f"triangles and chains); credit {dict(credit)}"
+        f"{len(pairs):,} pairs kept ({len(pairs) - len(raw):+,} from closed triangles and "
+        f"chains); credit {dict(credit)}"
     )
     print(
         f"memory: RSS {rss_before:.0f} MB before, {_rss_mb():.0f} MB after; peak RSS "
-        f"{max(peak_before, _peak_mb()):.0f} MB (generation included)"
+        f"{max(peak_before, _peak_mb()):.0f} MB (generation included), largest worker "
+        f"{_children_peak_mb():.0f} MB"
     )
     print(
         f"oriented as planted: {right / max(1, len(kept_planted)):.3f} of the "

@@ -185,6 +185,12 @@ class ProvenanceSettings:
         "R, the group's representative, not its origin), S and M are aligned so that M is "
         "paired with the group's origin or found to copy R; 0 turns this off.",
     )
+    workers: int = _opt(
+        0,
+        "Processes attributing origin and credit, one connected group of pairs (pairs "
+        "linked through shared articles) at a time; 0 means one per core, 1 keeps it "
+        "in-process. Fewer than 2,000 pairs, or a single group, are attributed in-process.",
+    )
 
 
 @dataclass(frozen=True)

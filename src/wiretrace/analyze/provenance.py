@@ -36,10 +36,15 @@ for the shells and the evaluation.
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
+import multiprocessing
+import os
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import cache, lru_cache
@@ -1027,6 +1032,8 @@ def attribute_all(
     settings: Settings | None = None,
     aliases: AliasLookup | None = None,
     align: Aligner | None = None,
+    *,
+    pool_min_pairs: int | None = None,
 ) -> list[ReusePair]:
     """Attribute every provisionally oriented pair from detection, close the triangles a
     star-shaped detection leaves open, then :func:`resolve_chains`.
@@ -1038,10 +1045,36 @@ def attribute_all(
     attributed, so that M is paired with the group's origin, or found to be the end of
     a copy chain. ``provenance.close_triangle_words`` = 0 turns this off. Pairs naming an
     article missing from ``articles`` are kept as given (logged). Output sorted by
-    (source, target)."""
+    (source, target).
+
+    Every step looks only at pairs that share an article, so connected groups of pairs
+    are independent: with ``provenance.workers`` > 1 (0: one per core) and at least
+    ``pool_min_pairs`` pairs (default :data:`POOL_MIN_PAIRS`; below it a pool costs more
+    than it saves) in more than one group, the groups are attributed by forked worker
+    processes. The result is the same list, in the same order, as in-process."""
     settings = settings or Settings()
-    attributed: list[ReusePair] = []
     given = list(pairs)
+    workers = _worker_count(settings)
+    least = POOL_MIN_PAIRS if pool_min_pairs is None else pool_min_pairs
+    if workers > 1 and len(given) >= least and _can_fork():
+        groups = _components(given)
+        if len(groups) > 1:
+            return _attribute_pooled(given, groups, articles, settings, aliases, align, workers)
+    return _attribute_group(given, articles, settings, aliases, align, given)
+
+
+def _attribute_group(
+    given: Sequence[ReusePair],
+    articles: Mapping[str, Article],
+    settings: Settings,
+    aliases: AliasLookup | None,
+    align: Aligner | None,
+    everything: Sequence[ReusePair],
+) -> list[ReusePair]:
+    """:func:`attribute_all` in this process over ``given`` (all pairs, or one connected
+    group of them); ``everything``: all the pairs, whose alias edits the default aligner
+    learns (so that a group's result does not depend on how the pairs were split)."""
+    attributed: list[ReusePair] = []
     for pair in given:
         a, b = articles.get(pair.source), articles.get(pair.target)
         if a is None or b is None:
@@ -1049,13 +1082,142 @@ def attribute_all(
             attributed.append(pair)
             continue
         attributed.append(attribute(a, b, pair.passages, settings, aliases))
-    attributed += _close_triangles(attributed, articles, settings, aliases, align, given)
+    attributed += _close_triangles(attributed, articles, settings, aliases, align, everything)
     for i, (signal, (a_id, b_id), passages) in _compilation_signals(attributed).items():
         attributed[i] = _attribute(
             articles[a_id], articles[b_id], passages, settings, aliases, extra=(signal,)
         )
     resolved = resolve_chains(attributed, articles)
     return sorted(resolved, key=lambda p: (p.source, p.target))
+
+
+# --------------------------------------------------------------------------- worker pool
+
+#: Fewer pairs than this are attributed in-process whatever ``provenance.workers`` says.
+POOL_MIN_PAIRS = 2000
+# Pairs per pool task (whole groups are packed together up to about this many).
+_TASK_PAIRS = 500
+# What forked workers read (set by the parent just before forking, so that articles,
+# pairs and aligners reach the workers without pickling).
+_PoolState = tuple[
+    Sequence[ReusePair], Mapping[str, Article], Settings, AliasLookup | None, Aligner | None
+]
+_POOL_STATE: list[_PoolState] = []
+
+
+def _worker_count(settings: Settings) -> int:
+    """``provenance.workers``, or one per available core when 0."""
+    if settings.provenance.workers > 0:
+        return settings.provenance.workers
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _can_fork() -> bool:
+    """Workers are forked (they share the parent's articles); where fork is missing, or
+    inside a daemonic worker (which may not have children), attribution stays here."""
+    return (
+        "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
+
+
+def _components(pairs: Sequence[ReusePair]) -> list[list[int]]:
+    """Indices of ``pairs`` by connected group (pairs linked through shared articles),
+    each in the given order; groups in order of their first pair."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.setdefault(root, root) != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    for p in pairs:
+        ra, rb = find(p.source), find(p.target)
+        if ra != rb:
+            parent[rb] = ra
+    groups: dict[str, list[int]] = {}
+    for i, p in enumerate(pairs):
+        groups.setdefault(find(p.source), []).append(i)
+    return list(groups.values())
+
+
+def _pack(groups: Sequence[list[int]], workers: int) -> list[list[list[int]]]:
+    """Pool tasks: the groups, largest first (so the long ones start early), packed
+    into tasks of at most :data:`_TASK_PAIRS` pairs (a larger group is one task), and
+    at least four tasks per worker (so that none waits on another's last task)."""
+    most = max(1, min(_TASK_PAIRS, sum(map(len, groups)) // (4 * workers)))
+    tasks: list[list[list[int]]] = []
+    size = 0
+    for group in sorted(groups, key=len, reverse=True):
+        if not tasks or size + len(group) > most:
+            tasks.append([])
+            size = 0
+        tasks[-1].append(group)
+        size += len(group)
+    return tasks
+
+
+def _attribute_task(task: list[list[int]]) -> list[ReusePair]:
+    """One pool task, in a forked worker: each group attributed on its own."""
+    assert _POOL_STATE, "provenance pool worker started without its state"
+    given, articles, settings, aliases, align = _POOL_STATE[0]
+    out: list[ReusePair] = []
+    for group in task:
+        mine = [given[i] for i in group]
+        out += _attribute_group(mine, articles, settings, aliases, align, given)
+    return out
+
+
+def _lazy_aligner(
+    given: Sequence[ReusePair], settings: Settings, aliases: AliasLookup | None
+) -> Aligner:
+    """:func:`detection_aligner` over all ``given`` pairs, built on first use (in each
+    worker that closes a triangle by aligning, once)."""
+    built: list[Aligner] = []
+
+    def align(a: Article, b: Article) -> Sequence[Passage]:
+        if not built:
+            built.append(detection_aligner(given, settings, aliases))
+        return built[0](a, b)
+
+    return align
+
+
+def _attribute_pooled(
+    given: Sequence[ReusePair],
+    groups: Sequence[list[int]],
+    articles: Mapping[str, Article],
+    settings: Settings,
+    aliases: AliasLookup | None,
+    align: Aligner | None,
+    workers: int,
+) -> list[ReusePair]:
+    """The connected groups attributed by ``workers`` forked processes, merged in the
+    in-process order ((source, target); a key's pairs all come from one group, in that
+    group's order). A broken pool (a worker killed, e.g. out of memory) falls back to
+    in-process, logged."""
+    tasks = _pack(groups, workers)
+    if align is None:  # one aligner per worker, not one per group needing it
+        align = _lazy_aligner(given, settings, aliases)
+    _POOL_STATE[:] = [(given, articles, settings, aliases, align)]
+    gc.freeze()  # the workers' garbage collector then leaves the shared pages alone
+    try:
+        ctx = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
+            done = [p for part in pool.map(_attribute_task, tasks) for p in part]
+    except BrokenProcessPool as exc:
+        log.warning("provenance worker pool failed (%s); attributing in-process", exc)
+        done = _attribute_group(given, articles, settings, aliases, align, given)
+    finally:
+        _POOL_STATE.clear()
+        gc.unfreeze()
+    return sorted(done, key=lambda p: (p.source, p.target))
 
 
 def _close_triangles(

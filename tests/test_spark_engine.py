@@ -224,6 +224,64 @@ def test_loaded_store_serves_the_shells(spark_run: dict[str, object]) -> None:
     assert len(articles.output.splitlines()) == 152
 
 
+NOTICE = (
+    "This article is published under licence. Subscribe to our newsletter for the best "
+    "of our journalism delivered to your inbox every morning, and follow us on social "
+    "media for breaking news."
+)
+
+
+def _notice_corpus(path: Path) -> Path:
+    """Unrelated BBC stories of one site, all ending with the site's notice, plus real
+    reuse among them: a later article taking two paragraphs of the first, another
+    taking one of those from it, and a reprint flood (one near-duplicate group, counted
+    as one story) carrying the notice too."""
+    from reuse_corpus import bbc, flood, record, write_jsonl
+
+    stories = ("business/001", "tech/010", "sport/020", "entertainment/040",
+               "business/050", "tech/060")
+    records = []
+    for k, rel in enumerate(stories):
+        title, paras = bbc(f"{rel}.txt")
+        records.append(record(f"site/{rel}", title, [*paras, NOTICE], "Site", 1 + k))
+    _, own = bbc("tech/120.txt")
+    _, taken = bbc(f"{stories[0]}.txt")
+    records.append(record("site/copy", "Dozens held",
+                          [own[0], taken[1], taken[2], own[1], NOTICE], "Site", 20))
+    _, more = bbc("sport/130.txt")
+    records.append(record("site/chain", "Weir poised", [more[0], taken[2], more[1], NOTICE],
+                          "Site", 22))
+    for r in flood(4):
+        r["text"] = f"{r['text']}\n\n{NOTICE}"
+        records.append(r)
+    return write_jsonl(path, records)
+
+
+def test_boilerplate_parity_with_the_local_engine(spark: object, tmp_path: Path) -> None:
+    """A notice under every story is masked by both engines, before aligning and when
+    provenance aligns pairs to close triangles: the same pairs, passages and edits, and
+    none of them made of the notice."""
+    path = str(_notice_corpus(tmp_path / "site.jsonl"))
+    with open_collection(tmp_path / "local.duckdb", Settings()) as coll:
+        coll.run((path,))
+        local = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    out, db = tmp_path / "ck", tmp_path / "spark.duckdb"
+    get_engine("spark", spark=spark).run(RunRequest((path,), Settings(), db=db, out=out))
+    with open_collection(db, Settings(), read_only=True) as coll:
+        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    assert spark_pairs == local
+    found = {(p.source, p.target) for p in spark_pairs}
+    assert ("site/business/001", "site/copy") in found
+    assert any(p.source.startswith("flood/") for p in spark_pairs)
+    assert not any(p.source.startswith("site/") and p.target.startswith("flood/")
+                   for p in spark_pairs)
+    texts = [ps.target_text for p in spark_pairs for ps in p.passages]
+    assert texts and not any("newsletter" in t for t in texts)
+    assert sum(len(ps.edits) for p in spark_pairs for ps in p.passages) > 0
+    masked = {r["id"] for r in iter_parquet_rows(Checkpoints(out).table("align", "boilerplate"))}
+    assert "site/copy" in masked and "flood/origin" in masked
+
+
 def test_checkpoints_from_other_settings_are_refused(
     spark: object, spark_run: dict[str, object], inputs: tuple[str, ...], tmp_path: Path
 ) -> None:

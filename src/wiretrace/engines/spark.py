@@ -12,10 +12,13 @@ normalize     ``prep``: normalised body tokens and sentence spans per article
 fingerprint   ``postings``: (article key, hash, position), winnowed n-grams
 candidates    ``pairs`` (a, b, shared) and ``groups``: the relational plan of
               ``detect.candidates`` as DataFrame operations (:mod:`.spark_plan`)
-align         ``aligned``: the alignment kernel over batches of pairs (mapInArrow)
+align         ``boilerplate``: each article's shared boilerplate positions (the rule of
+              ``detect.shared_boilerplate``, over the postings); ``aligned``: the
+              alignment kernel over batches of pairs (mapInArrow), boilerplate masked
 attribute     ``pairs_nested`` and the store's ``pairs``/``passages``/``edits``:
               learned aliases, origin and credit (``analyze.provenance.attribute``),
-              copy chains resolved per connected group of pairs
+              copy chains resolved per connected group of pairs (pairs aligned to
+              close triangles masked too)
 ============  ====================================================================
 
 A stage whose marker exists is skipped (resume), provided it was made from the same
@@ -445,7 +448,8 @@ class _Run:
         arts = self.read("ingest", "articles").select(
             "id", "text", "excluded", "published", "published_utc_offset"
         )
-        sides = self.read("normalize", "prep").join(arts, "id")
+        masked = self._boilerplate().select(F.col("article").alias("key"), "bp")
+        sides = self.read("normalize", "prep").join(arts, "id").join(masked, "key", "left")
         cols = [F.col(c) for c in sides.columns]
         x = sides.select(F.col("id").alias("lo"), F.struct(*cols).alias("x"))
         y = sides.select(F.col("id").alias("hi"), F.struct(*cols).alias("y"))
@@ -461,7 +465,27 @@ class _Run:
             _spark_schema(tasks.ALIGNED_SCHEMA),
         )
         _write(aligned, self.ck.table("align", "aligned"))
-        return {"pairs": n_pairs, "aligned": self.read("align", "aligned").count()}
+        return {
+            "pairs": n_pairs,
+            "aligned": self.read("align", "aligned").count(),
+            "boilerplate_articles": self.read("align", "boilerplate").count(),
+        }
+
+    def _boilerplate(self) -> DataFrame:
+        """The shared boilerplate's positions per article (``align/boilerplate``:
+        article key, id, ``bp``), which the align and attribute stages mask
+        (:func:`wiretrace.engines.spark_plan.boilerplate_positions`)."""
+        from pyspark.sql import functions as F  # noqa: N812
+
+        from wiretrace.engines.spark_plan import boilerplate_positions
+
+        ids = self.read("normalize", "prep").select(F.col("key").alias("article"), "id")
+        bp = boilerplate_positions(
+            self.read("fingerprint", "postings"), self.read("candidates", "groups"), self.settings
+        )
+        _write(bp.join(ids, "article").select("article", "id", "bp"),
+               self.ck.table("align", "boilerplate"))
+        return self.read("align", "boilerplate")
 
     def _todo(self) -> DataFrame:
         """The pairs to align, ``(lo, hi)`` article ids: the candidate pairs, with the
@@ -527,7 +551,8 @@ class _Run:
         # a renamed key: both sides derive from ``comps``, and Spark cannot tell apart
         # two columns of one lineage
         members = comps.select(F.col("node").alias("id"), F.col("comp").alias("mcomp"))
-        members = members.join(arts, "id")
+        masked = self.read("align", "boilerplate").select("id", "bp")
+        members = members.join(arts, "id").join(masked, "id", "left")
         final = grouped.groupBy("comp").cogroup(members.groupBy("mcomp")).applyInArrow(
             _attribute_cogroup(self.settings, learned, swaps),
             _spark_schema(tasks.ALIGNED_SCHEMA),

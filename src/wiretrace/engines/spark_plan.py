@@ -19,6 +19,7 @@ Only imported by the Spark engine (it imports pyspark at module level).
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 
 from pyspark.sql import Column, DataFrame
@@ -28,7 +29,7 @@ from wiretrace.detect.candidates import _SEEDS
 from wiretrace.errors import EngineError
 from wiretrace.settings import Settings
 
-__all__ = ["SparkCandidates", "candidate_plan", "connected_components"]
+__all__ = ["SparkCandidates", "boilerplate_positions", "candidate_plan", "connected_components"]
 
 log = logging.getLogger(__name__)
 
@@ -211,4 +212,38 @@ def _expand(fp: DataFrame, members: DataFrame, plain: DataFrame) -> DataFrame:
         )
         .groupBy("a", "b")
         .agg(F.max("shared").alias("shared"))
+    )
+
+
+def boilerplate_positions(postings: DataFrame, groups: DataFrame, settings: Settings) -> DataFrame:
+    """``(article, bp)``: the token positions (``pos`` of the postings) of each
+    article's shared boilerplate fingerprints, for the articles that have any.
+
+    The rule of :func:`wiretrace.detect.shared_boilerplate` (and of the local engine's
+    ``boilerplate_hashes``): fingerprints in at least ``detect.boilerplate_share`` of
+    the stories and in ``detect.boilerplate_min_stories`` or more, where a story is a
+    near-duplicate group (``groups``: article, group) or an article in none, so a
+    reprint flood is one story and never boilerplate of its own reprints. Stories are
+    the articles with postings.
+    """
+    ds = settings.detect
+    story = postings.select("article", "hash").join(
+        groups.select("article", "group"), "article", "left"
+    ).select("hash", F.coalesce("group", "article").alias("story"))
+    stories = story.select("story").distinct().count()
+    need = max(ds.boilerplate_min_stories, math.ceil(ds.boilerplate_share * stories))
+    empty = postings.select("article", F.array().cast("array<int>").alias("bp")).limit(0)
+    if stories < need or need < 1:
+        return empty
+    common = (
+        story.distinct()
+        .groupBy("hash")
+        .agg(F.count(F.lit(1)).alias("n"))
+        .where(F.col("n") >= need)
+        .select("hash")
+    )
+    return (
+        postings.join(common, "hash")
+        .groupBy("article")
+        .agg(F.collect_list(F.col("pos").cast("int")).alias("bp"))
     )

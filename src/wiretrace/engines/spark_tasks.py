@@ -253,9 +253,11 @@ def fingerprint_batches(
 # -- align ----------------------------------------------------------------------------
 
 
-def _side(row: Mapping[str, Any]) -> tuple[Article, Any]:
-    """An article (the fields alignment and coverage read) and its kernel view."""
+def _side(row: Mapping[str, Any], settings: Settings) -> tuple[Article, Any]:
+    """An article (the fields alignment and coverage read) and its kernel view, its
+    shared boilerplate (``bp``) masked."""
     from wiretrace.engines.local import Prepared
+    from wiretrace.text.fingerprint import article_key
 
     art = Article(
         id=row["id"],
@@ -263,7 +265,21 @@ def _side(row: Mapping[str, Any]) -> tuple[Article, Any]:
         published=_published(row["published"], row["published_utc_offset"]),
         excluded=tuple(Span(s["start"], s["end"], s["kind"]) for s in row["excluded"] or ()),
     )
-    return art, Prepared(row["text"], seq_from_row(row), sentences_from_row(row))
+    seq = _masked(seq_from_row(row), row.get("bp"), int(article_key(art.id)), settings)
+    return art, Prepared(row["text"], seq, sentences_from_row(row))
+
+
+def _masked(seq: Any, positions: Iterable[int] | None, key: int, settings: Settings) -> Any:
+    """``seq`` with the n-grams starting at ``positions`` (its shared boilerplate
+    fingerprints) masked by :func:`wiretrace.detect.mask_tokens`, as the local engine
+    masks them before every alignment."""
+    if not positions:
+        return seq
+    from wiretrace.detect import mask_tokens
+    from wiretrace.text.fingerprint import ngram_size
+
+    n = ngram_size(seq, settings)
+    return mask_tokens(seq, [(int(p), int(p) + n) for p in positions], key)
 
 
 def _published(wall: datetime | None, offset: int | None) -> datetime | None:
@@ -309,7 +325,7 @@ def align_batches(
     for batch in batches:
         out = []
         for row in batch.to_pylist():
-            (ax, px), (ay, py) = _side(row["x"]), _side(row["y"])
+            (ax, px), (ay, py) = _side(row["x"], settings), _side(row["y"], settings)
             src, _tgt = provisional_order(ax, ay)
             (sa, sp), (ta, tp) = ((ax, px), (ay, py)) if src is ax else ((ay, py), (ax, px))
             passages = _align_one(sp, tp, settings, aliases)
@@ -377,11 +393,15 @@ def attribute_group(
     closed, compilations weighed, copy chains resolved. Every step of ``attribute_all``
     looks only at pairs that share an article, so groups are independent; within one,
     pairs go in the order detection gives them, as in the local engine. ``swaps``: the
-    collection's alias swaps (for the pairs aligned to close triangles)."""
+    collection's alias swaps (for the pairs aligned to close triangles); the pairs
+    aligned to close triangles have their shared boilerplate (``articles``' ``bp``
+    column) masked, as in the align stage."""
     from wiretrace.analyze.provenance import attribute_all
-    from wiretrace.detect import align_articles
+    from wiretrace.detect.align import align_pair
     from wiretrace.detect.edits import apply_learned_aliases
     from wiretrace.models import Passage
+    from wiretrace.text.fingerprint import article_key
+    from wiretrace.text.normalize import normalize
 
     _maybe_die("attribute")
     aliases = _aliases(settings)
@@ -389,10 +409,18 @@ def attribute_group(
     raw = [pair_from_row(r) for r in rows]
     if learned:
         raw = apply_learned_aliases(raw, dict(learned))
-    by_id = {r["id"]: article_from_row(r) for r in articles.to_pylist()}
+    members = articles.to_pylist()
+    by_id = {r["id"]: article_from_row(r) for r in members}
+    masks = {r["id"]: r.get("bp") for r in members}
 
     def align(a: Article, b: Article) -> list[Passage]:
-        return align_articles(a, b, settings, aliases, swaps)
+        # as the local engine's masking aligner: shared boilerplate masked
+        sa, sb = (
+            _masked(normalize(x, aliases, settings), masks.get(x.id), int(article_key(x.id)),
+                    settings)
+            for x in (a, b)
+        )
+        return align_pair(a, b, sa, sb, settings, aliases, swaps)
 
     done = attribute_all(raw, by_id, settings, aliases, align)
     return pa.Table.from_pylist([pair_row(p) for p in done], schema=ALIGNED_SCHEMA)

@@ -19,6 +19,8 @@ import pyarrow as pa
 import pytest
 from click.testing import CliRunner
 
+from spark_support import local_spark
+
 pytest.importorskip("pyspark")
 
 from wiretrace.cli import main
@@ -46,20 +48,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[object]:
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("wiretrace-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+    yield from local_spark("local[2]", "wiretrace-tests", "ERROR")
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from spark_support import local_spark
+
 pytest.importorskip("pyspark")
 
 from wiretrace.collection import open_collection
@@ -36,20 +38,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[object]:
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2,3]")
-        .appName("wiretrace-fault-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("OFF")
-    yield session
-    session.stop()
+    yield from local_spark("local[2,3]", "wiretrace-fault-tests", "OFF")
 
 
 def _fault(spark: object, value: str | None) -> None:

@@ -134,6 +134,19 @@ class Edit:
     target_text: str
     kind: EditKind = "other"
 
+    def to_json(self) -> dict[str, object]:
+        """The edit as a JSON object (the ``edits`` items of a ``pairs`` line)."""
+        return {
+            "op": self.op,
+            "source_start": self.source_start,
+            "source_end": self.source_end,
+            "target_start": self.target_start,
+            "target_end": self.target_end,
+            "source_text": self.source_text,
+            "target_text": self.target_text,
+            "kind": self.kind,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Passage:
@@ -223,19 +236,7 @@ class ReusePair:
                     "target_text": p.target_text,
                     "similarity": round(p.similarity, 4),
                     "origin": p.origin,
-                    "edits": [
-                        {
-                            "op": e.op,
-                            "source_start": e.source_start,
-                            "source_end": e.source_end,
-                            "target_start": e.target_start,
-                            "target_end": e.target_end,
-                            "source_text": e.source_text,
-                            "target_text": e.target_text,
-                            "kind": e.kind,
-                        }
-                        for e in p.edits
-                    ],
+                    "edits": [e.to_json() for e in p.edits],
                 }
                 for p in self.passages
             ],

@@ -1071,10 +1071,7 @@ def _pair_tables(pairs: Iterable[ReusePair]) -> tuple[pa.Table, pa.Table, pa.Tab
             for m, e in enumerate(p.edits):
                 ed.append({
                     "source": pair.source, "target": pair.target, "passage": n, "edit": m,
-                    "op": e.op, "source_start": e.source_start, "source_end": e.source_end,
-                    "target_start": e.target_start, "target_end": e.target_end,
-                    "source_text": e.source_text, "target_text": e.target_text,
-                    "kind": e.kind,
+                    **e.to_json(),
                 })
     return (
         pa.Table.from_pylist(pr, schema=_PAIR_SCHEMA),

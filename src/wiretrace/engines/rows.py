@@ -156,19 +156,7 @@ def pair_row(pair: ReusePair) -> dict[str, Any]:
                 "origin": p.origin,
                 "source_words": p.source_words,
                 "target_words": p.target_words,
-                "edits": [
-                    {
-                        "op": e.op,
-                        "source_start": e.source_start,
-                        "source_end": e.source_end,
-                        "target_start": e.target_start,
-                        "target_end": e.target_end,
-                        "source_text": e.source_text,
-                        "target_text": e.target_text,
-                        "kind": e.kind,
-                    }
-                    for e in p.edits
-                ],
+                "edits": [e.to_json() for e in p.edits],
             }
             for p in pair.passages
         ],

@@ -524,6 +524,54 @@ def test_chain_found_through_a_star_and_turned_round() -> None:
     assert "a copy chain a -> b -> c" in " | ".join(chain.evidence)
 
 
+def _attributed_triangle(*arts: Article) -> list[ReusePair]:
+    """Every pair of ``arts`` aligned by detection's kernel, then ``attribute_all``."""
+    from wiretrace.analyze.provenance import attribute_all
+    from wiretrace.detect import align_articles
+    from wiretrace.text.aliases import AliasTable
+
+    settings, table = Settings(), AliasTable.load()
+    raw = []
+    for i, x in enumerate(arts):
+        for y in arts[i + 1 :]:
+            passages = align_articles(x, y, settings, table)
+            assert passages
+            raw.append(ReusePair(x.id, y.id, tuple(passages)))
+    return attribute_all(raw, {z.id: z for z in arts}, settings, table)
+
+
+SHUFFLED = (PARAS[2], PARAS[0], PARAS[4], PARAS[1], PARAS[3])
+
+
+def test_chain_told_by_the_order_a_copy_moved_paragraphs_to() -> None:
+    """B moves A's paragraphs around without changing a word; C rewords B and keeps B's
+    order. Only the order shows that C copied B, not A: the chain A -> B -> C is kept
+    and A -> C dropped."""
+    t0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
+    a = wire("a", PARAS, t0)
+    b = outlet_copy("b", SHUFFLED, "Daily Ledger", t0 + timedelta(hours=3))
+    spun = tuple(
+        p.replace("closed", "shut").replace("expect", "anticipate").replace("warned", "cautioned")
+        for p in SHUFFLED
+    )
+    c = outlet_copy("c", spun, "Northern Post", t0 + timedelta(hours=9))
+    pairs = _attributed_triangle(a, b, c)
+    assert [(p.source, p.target) for p in pairs] == [("a", "b"), ("b", "c")]
+    assert "order b moved it to: a copy chain a -> b -> c" in " | ".join(pairs[1].evidence)
+
+
+def test_two_copies_reordered_each_their_own_way_are_siblings() -> None:
+    """B and C both move A's paragraphs, differently: no chain between them; each is
+    paired with A."""
+    t0 = datetime(2024, 3, 4, 8, 0, tzinfo=UTC)
+    a = wire("a", PARAS, t0)
+    b = outlet_copy("b", SHUFFLED, "Daily Ledger", t0 + timedelta(hours=3))
+    other = (PARAS[4], PARAS[3], PARAS[0], PARAS[2], PARAS[1])
+    c = outlet_copy("c", other, "Northern Post", t0 + timedelta(hours=9))
+    pairs = _attributed_triangle(a, b, c)
+    assert [(p.source, p.target) for p in pairs] == [("a", "b"), ("a", "c")]
+
+
 def test_alias_swaps_alone_do_not_make_a_chain() -> None:
     """Two reprints that make the same house-style name swap ("US" -> "United States")
     are siblings: alias swaps are made independently by many outlets."""

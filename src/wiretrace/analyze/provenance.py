@@ -37,6 +37,7 @@ for the shells and the evaluation.
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import math
 import multiprocessing
@@ -788,6 +789,58 @@ def _follows(xy: ReusePair, xz: ReusePair) -> tuple[int, int]:
     return follows, differs
 
 
+def _same_order(xy: ReusePair, xz: ReusePair, yz: ReusePair) -> bool:
+    """Y and Z have X's text in one order that is not X's: Y moved X's text around (a
+    shuffled or restructured copy), Z has it moved the same way at every point where Y
+    moved it (at least :data:`_ORDER_POINTS` such points) and the Y - Z pair keeps its
+    order. A reordering is an edit no sibling repeats by chance (copies shuffled
+    independently disagree somewhere), so one of Y and Z copied the other. A point is
+    two passages of X -> Y, next to each other in X, that Y has the other way round."""
+    if _inversions(yz):
+        return False
+    agree = 0
+    by_source = sorted(xy.passages, key=lambda p: p.source_start)
+    for p, q in itertools.pairwise(by_source):
+        if p.target_start < q.target_start:
+            continue  # Y keeps X's order here
+        zp = _target_position(xz, (p.source_start + p.source_end) // 2)
+        zq = _target_position(xz, (q.source_start + q.source_end) // 2)
+        if zp is None or zq is None:
+            continue
+        if zp < zq:
+            return False  # Z keeps X's order where Y changed it
+        agree += 1
+    return agree >= _ORDER_POINTS
+
+
+# Points of a reordering two copies must share before it tells a chain: one could agree
+# by chance (a patchwork placing two paragraphs of its source the other way round).
+_ORDER_POINTS = 2
+
+
+def _chain_backwards(xy: ReusePair, xz: ReusePair, follows: int, differs: int) -> bool:
+    """In a chain told by the order (:func:`_same_order`), whether it runs X -> Z -> Y:
+    Y has Z's word edits of X and Z lacks Y's (``follows``/``differs``: Z at Y's edit
+    points, from :func:`_follows`) more than the other way round."""
+    back_follows, back_differs = _follows(xz, xy)
+    return differs + back_follows > follows + back_differs
+
+
+def _inversions(pair: ReusePair) -> int:
+    """Passages next to each other in the source that the target has the other way
+    round."""
+    by_source = sorted(pair.passages, key=lambda p: p.source_start)
+    return sum(p.target_start > q.target_start for p, q in itertools.pairwise(by_source))
+
+
+def _target_position(pair: ReusePair, at: int) -> int | None:
+    """Where (about) the target of ``pair`` has its source's character ``at``."""
+    for p in pair.passages:
+        if p.source_start <= at < p.source_end:
+            return p.target_start + (at - p.source_start)
+    return None
+
+
 def resolve_chains(
     pairs: Sequence[ReusePair], articles: Mapping[str, Article] | None = None
 ) -> list[ReusePair]:
@@ -896,17 +949,30 @@ def _resolve_triangle(
     i, j = key(x_id, y_id), key(x_id, z_id)
     xy, xz = out[i], out[j]
     follows, differs = _follows(xy, xz)
-    if follows > differs:
-        if _x_words(xz, articles) > _x_words(xy, articles) + _CHAIN_MARGIN_WORDS:
-            # Z holds X's text that Y lacks: Z is the intermediate, Y copied Z
+    reordered = follows <= differs and _same_order(xy, xz, yz)
+    if follows > differs or reordered:
+        flip = (
+            _chain_backwards(xy, xz, follows, differs)
+            if reordered
+            else _x_words(xz, articles) > _x_words(xy, articles) + _CHAIN_MARGIN_WORDS
+        )
+        if flip:
+            # Z holds X's text that Y lacks (or, by the order, Z lacks Y's edits): Z is
+            # the intermediate, Y copied Z
             note = (
-                f"{y_id} follows {z_id}'s edits of {x_id} and {z_id} holds more of "
+                f"{y_id} and {z_id} have {x_id}'s text in the same new order; {y_id} has "
+                f"{z_id}'s word edits of it, not the other way round: {y_id} copied {z_id}"
+                if reordered
+                else f"{y_id} follows {z_id}'s edits of {x_id} and {z_id} holds more of "
                 f"{x_id}'s text: {y_id} copied {z_id}"
             )
             yz = _flipped(yz, note, articles)
             y_id, z_id, i, j, xy, xz = z_id, y_id, j, i, xz, xy
         note = (
-            f"{z_id} follows {y_id}'s edits of {x_id} ({follows} of "
+            f"{z_id} has {x_id}'s text in the order {y_id} moved it to: a copy chain "
+            f"{x_id} -> {y_id} -> {z_id}"
+            if reordered
+            else f"{z_id} follows {y_id}'s edits of {x_id} ({follows} of "
             f"{follows + differs}): a copy chain {x_id} -> {y_id} -> {z_id}"
         )
         out[k] = replace(yz, evidence=(note, *yz.evidence))

@@ -14,17 +14,17 @@ Method (passim/TextPAIR-like, with a sentence-level pass for light paraphrase):
    at least ``detect.sentence_similarity`` becomes a region too (a reused sentence
    with words swapped too densely for n-gram anchors). Regions that overlap or follow
    each other closely on both sides are merged.
-4. **word alignment** in each region (``difflib.SequenceMatcher`` on normalised tokens,
-   no junk heuristic): the region is trimmed to its first and last equal token; a few
-   tokens spilling into a sentence cut short on both sides ("court. The") are dropped;
-   the region is then snapped to the sentence start/end when what lies outside it in
-   that sentence is at most ``detect.snap_words`` tokens on each side, or much the same
-   on both sides (``detect.sentence_similarity``), so a reused sentence whose first
-   word was changed, or whose tail follows an inserted word, is reported whole. A
-   dateline ("LONDON (Reuters) - ") is a unit of its own, never taken by snapping.
-   Marks are exact to the word: the sentence-final punctuation (and closing quote)
-   when the passage ends a sentence on both sides, an opening quote or a list dash
-   that opens it on both sides.
+4. **word alignment** in each region (``difflib.SequenceMatcher`` as built in C++ by
+   cydifflib, the same blocks, on normalised tokens, no junk heuristic): the region is
+   trimmed to its first and last equal token; a few tokens spilling into a sentence cut
+   short on both sides ("court. The") are dropped; the region is then snapped to the
+   sentence start/end when what lies outside it in that sentence is at most
+   ``detect.snap_words`` tokens on each side, or much the same on both sides
+   (``detect.sentence_similarity``), so a reused sentence whose first word was changed,
+   or whose tail follows an inserted word, is reported whole. A dateline ("LONDON
+   (Reuters) - ") is a unit of its own, never taken by snapping. Marks are exact to the
+   word: the sentence-final punctuation (and closing quote) when the passage ends a
+   sentence on both sides, an opening quote or a list dash that opens it on both sides.
 5. **filter**: passages under ``detect.min_passage_words`` words on either side or under
    ``detect.min_similarity`` are dropped, so shared stock phrases of independent
    reporting are not reuse.
@@ -42,15 +42,16 @@ refers to ``a``, ``target_*`` to ``b``.
 from __future__ import annotations
 
 import bisect
-import difflib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from difflib import Match
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from cydifflib import SequenceMatcher
 
 from wiretrace.detect.edits import EntityLookup, classify, retype_edits
 from wiretrace.models import Article, Edit, EditOp, Passage, Span
@@ -287,7 +288,7 @@ def _chain(items: list[_Region], max_gap: int) -> list[_Region]:
 def _ratio(x: Sequence[str], y: Sequence[str]) -> float:
     if x == y:  # what SequenceMatcher gives equal sequences, without aligning them
         return 1.0
-    return difflib.SequenceMatcher(None, x, y, autojunk=False).ratio()
+    return float(SequenceMatcher(None, x, y, autojunk=False).ratio())
 
 
 def _sentence_regions(
@@ -377,9 +378,9 @@ def _trim(reg: _Region, na: Sequence[str], nb: Sequence[str]) -> tuple[_Region, 
     (each longest match it picks is inside, and no longer one exists there)."""
     xa, xb = na[reg.a0 : reg.a1], nb[reg.b0 : reg.b1]
     if xa == xb:  # verbatim: one block (the only longest match of equal sequences)
-        blocks = [difflib.Match(0, 0, len(xa))] if xa else []
+        blocks = [Match(0, 0, len(xa))] if xa else []
     else:
-        blocks = difflib.SequenceMatcher(None, xa, xb, autojunk=False).get_matching_blocks()[:-1]
+        blocks = SequenceMatcher(None, xa, xb, autojunk=False).get_matching_blocks()[:-1]
     if not blocks:
         return None
     x0, y0 = blocks[0].a, blocks[0].b
@@ -652,7 +653,7 @@ def _passage(
     ops: Sequence[tuple[str, int, int, int, int]] = trimmed_ops
     reg = _snap(_cut_fragments(trimmed, sa, sb, ds.anchor_ngram), sa, sb, ds)
     if reg != trimmed:
-        ops = difflib.SequenceMatcher(
+        ops = SequenceMatcher(
             None, na[reg.a0 : reg.a1], nb[reg.b0 : reg.b1], autojunk=False
         ).get_opcodes()
     equal = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")

@@ -12,11 +12,12 @@ set aside), and :func:`apply_learned_aliases` re-types those edits as aliases.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Protocol
+
+from cydifflib import SequenceMatcher
 
 from wiretrace.detect.synonyms import are_synonyms
 from wiretrace.models import Edit, EditKind, ReusePair
@@ -160,7 +161,7 @@ def _is_spelling_variant(x: str, y: str) -> bool:
         return True
     # a typo or transliteration: one or two characters apart in a longer word
     if min(len(fx), len(fy)) >= 5:
-        ratio = difflib.SequenceMatcher(None, fx, fy, autojunk=False).ratio()
+        ratio = SequenceMatcher(None, fx, fy, autojunk=False).ratio()
         return ratio >= 0.8 and fx[:2] == fy[:2]
     return False
 

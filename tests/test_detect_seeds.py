@@ -92,6 +92,31 @@ def test_coverage_counts_body_words(pair: ReusePair, seeds: tuple[Article, Artic
     assert pair.source_coverage == pytest.approx(90 / body_a)
 
 
+def test_body_word_starts_read_off_the_normalised_sequence(
+    seeds: tuple[Article, Article],
+) -> None:
+    """The coverage's word starts taken from the aligner's sequence (alias matches such
+    as "Russian Federation" merged into one entry) are the tokenizer's, on the seeds and
+    on BBC articles."""
+    from wiretrace.detect import body_word_starts
+    from wiretrace.text.normalize import normalize
+
+    bbc = sorted((SEEDS.parents[1] / "data" / "bbc-news").rglob("*.txt"))[:300]
+    assert bbc
+    arts = [*seeds, *(_seed_like(p) for p in bbc)]
+    table, merged = AliasTable.load(), 0
+    for art in arts:
+        seq = normalize(art, table, Settings())
+        merged += any(w > 1 for w in seq.words)
+        assert body_word_starts(art.text, seq) == tokenize(art.text, art.excluded).starts
+    assert merged >= 2  # the seeds' spun names at least
+
+
+def _seed_like(path: Path) -> Article:
+    return parse_text(decode_bytes(path.read_bytes(), str(path))[0], path.stem, str(path),
+                      "text", Settings().ingest)
+
+
 def test_independent_reporting_is_not_reuse(
     pair: ReusePair, seeds: tuple[Article, Article]
 ) -> None:

@@ -208,7 +208,7 @@ def _align_chunk(task: AlignTask) -> list[ReusePair]:
     fingerprints (text shared by more than ``detect.max_df`` groups: an outlet's footer
     or masthead) are dropped (:func:`banal`); ``boilerplate`` fingerprints are masked
     before aligning (:func:`mask_boilerplate`)."""
-    from wiretrace.detect import _pair
+    from wiretrace.detect import _pair, body_word_starts
     from wiretrace.engines.local import _align_one
 
     articles, pairs, frequent, boilerplate = task
@@ -216,6 +216,7 @@ def _align_chunk(task: AlignTask) -> list[ReusePair]:
     aliases = _W["aliases"]
     cache: dict[str, Prepared] = {}
     masked: dict[str, Prepared] = {}
+    starts: dict[str, list[int]] = {}
 
     def prep(id: str) -> Prepared:
         if id not in cache:
@@ -232,7 +233,10 @@ def _align_chunk(task: AlignTask) -> list[ReusePair]:
         passages = _align_one(mask(s), mask(t), settings, aliases)
         if frequent:
             passages = [p for p in passages if not banal(p, prep(s), settings, frequent)]
-        out.append(_pair(articles[s], articles[t], passages))
+        for x in (s, t):
+            if x not in starts:
+                starts[x] = body_word_starts(prep(x).text, prep(x).seq)
+        out.append(_pair(articles[s], articles[t], passages, (starts[s], starts[t])))
     return out
 
 

@@ -157,3 +157,30 @@ def test_changed_settings_rebuild_and_bad_settings_are_refused(tmp_path: Path) -
     assert bad.output.strip().splitlines()[-1] == (
         "error: stories.threshold must be in (0, 1), not 1.5 (stories settings)"
     )
+
+
+def test_remove_takes_the_article_out_of_its_story(tmp_path: Path) -> None:
+    """`wiretrace remove` deletes what derives from an article, its story membership
+    too: the seeds' story keeps the other seed, then goes with the last member."""
+    for name in (A, B):
+        shutil.copyfile(SEEDS / f"{name}.txt", tmp_path / f"{name}.txt")
+    db = str(tmp_path / "w.duckdb")
+    assert cli("run", str(tmp_path), "--db", db).exit_code == 0
+
+    def stories() -> list[dict[str, object]]:
+        out = cli("stories", "--db", db, "--json").output
+        return [json.loads(line) for line in out.splitlines()]
+
+    def stored() -> tuple[list[str], int]:
+        with open_collection(db, read_only=True) as col:
+            con = col.store.connection
+            members = [r[0] for r in con.execute("SELECT article FROM story_articles").fetchall()]
+            return sorted(members), con.execute("SELECT count(*) FROM stories").fetchall()[0][0]
+
+    assert [s["articles"] for s in stories()] == [[A, B]]
+    assert cli("remove", A, "--db", db).exit_code == 0
+    assert stored() == ([B], 1)  # nothing of A left in the stored stories
+    assert [s["articles"] for s in stories()] == [[B]]
+    assert cli("remove", B, "--db", db).exit_code == 0
+    assert stored() == ([], 0)
+    assert stories() == []

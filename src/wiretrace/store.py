@@ -678,8 +678,10 @@ class Store:
                 self._con.unregister("_file_states")
 
     def remove_article(self, id: str) -> None:
-        """Delete article ``id``, its earlier versions and every pair, passage and edit
-        where it is source or target, in one transaction; :class:`NotFound` if absent."""
+        """Delete article ``id``, its earlier versions, every pair, passage and edit
+        where it is source or target, and its place in a story (a story left without
+        members goes too), in one transaction; :class:`NotFound` if absent. The
+        detection index forgets it at the next update (``engines.incremental``)."""
         with self._transaction():
             if not self.has_article(id):
                 raise NotFound(f"{id}: no such article")
@@ -687,6 +689,10 @@ class Store:
             self._con.execute("DELETE FROM article_versions WHERE id = ?", [id])
             for table in ("edits", "passages", "pairs"):
                 self._con.execute(f"DELETE FROM {table} WHERE source = ? OR target = ?", [id, id])
+            self._con.execute("DELETE FROM story_articles WHERE article = ?", [id])
+            self._con.execute(
+                "DELETE FROM stories WHERE story NOT IN (SELECT story FROM story_articles)"
+            )
 
     # -- pairs -----------------------------------------------------------------------
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import compress, count
 from pathlib import Path
 
 from wiretrace.errors import ConfigError
@@ -198,8 +199,8 @@ class AliasIndex:
         self, seq: TokenSeq, text: str | None = None, blocked: Sequence[int] = ()
     ) -> Iterator[Match]:
         """Non-overlapping longest matches, left to right."""
-        first = self.first
-        candidates = [i for i, n in enumerate(seq.norms) if n in first]
+        # the tokens that can start an alias, found without a Python-level loop
+        candidates = compress(count(), map(self.first.__contains__, seq.norms))
         covered = 0
         for i in candidates:
             if i < covered:

@@ -124,6 +124,30 @@ def test_article_with_patchwork(client: httpx.Client) -> None:
     assert origin["credits"] == ["Reuters"] and [p["target"] for p in origin["reused_by"]] == [B]
 
 
+def test_an_articles_pair_lists_are_paged(tmp_path: Path) -> None:
+    """The demo's agency story is reused by two articles; with one pair a page, the
+    article answers the first and the total, and /api/pairs pages through both."""
+    from wiretrace import open_collection
+
+    db = tmp_path / "demo.duckdb"
+    with open_collection(db) as coll:
+        assert not coll.run([DEMO]).failed
+    with Server(db, "--set", "serve.page_size=1") as srv, httpx.Client(
+        base_url=srv.url, timeout=60.0
+    ) as c:
+        body = c.get("/api/articles/agency_shetland_grounding").json()
+        assert len(body["reused_by"]) == 1 and body["reused_by_total"] == 2
+        targets = []
+        url: str | None = body["pairs_url"]
+        offset = 0
+        while url is not None:
+            page = c.get(url, params={"offset": offset}).json()
+            targets += [p["target"] for p in page["items"]]
+            offset = page["next"]
+            url = body["pairs_url"] if offset is not None else None
+        assert sorted(targets) == ["patchwork_daily_pulse", "reprint_coastal_herald"]
+
+
 def test_article_ids_with_slashes(client: httpx.Client) -> None:
     body = client.get(f"/api/articles/{HOSTILE}").json()
     assert body["id"] == HOSTILE and body["text"] == HOSTILE_TEXT

@@ -11,6 +11,7 @@ field names of the CLI's JSON (DESIGN.md section 3): a pair is a ``wiretrace pai
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -130,12 +131,20 @@ def article(request: Request, id: str) -> dict[str, Any]:
         view: data.ArticleView = state.source.cached(
             cache, ("article", id), lambda: data.article_view(coll, id)
         )
+    # a wire story reprinted by hundreds: the first page of each list here, every pair
+    # through /api/pairs?article=ID (paged)
+    size = state.settings.serve.page_size
+    reuses = [p for p in view.pairs if p.target == id]
+    reused_by = [p for p in view.pairs if p.source == id]
     return {
         **article_json(view.article, view.words),
         "text": view.article.text,
         "versions": view.versions,
-        "reuses": [_pair_summary(p) for p in view.pairs if p.target == id],
-        "reused_by": [_pair_summary(p) for p in view.pairs if p.source == id],
+        "reuses": [_pair_summary(p) for p in reuses[:size]],
+        "reuses_total": len(reuses),
+        "reused_by": [_pair_summary(p) for p in reused_by[:size]],
+        "reused_by_total": len(reused_by),
+        "pairs_url": f"/api/pairs?article={quote(id, safe='')}",
         "patchwork": view.patchwork.to_json(),
     }
 

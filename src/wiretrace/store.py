@@ -775,24 +775,68 @@ class Store:
     def count_pairs(self) -> int:
         return int(self._scalar("SELECT count(*) FROM pairs") or 0)
 
-    def iter_pairs(self) -> Iterator[ReusePair]:
-        """Every stored pair with its passages and edits, sorted by (source, target)."""
-        con = self._con
+    def iter_pairs(
+        self, among: Iterable[str] | None = None, page: int = 5000
+    ) -> Iterator[ReusePair]:
+        """Every stored pair with its passages and edits, sorted by (source, target);
+        with ``among``, only the pairs whose two articles are both in it. Read ``page``
+        pairs at a time (then their passages and edits), so memory follows the page, not
+        the collection."""
+        ids = None if among is None else sorted(set(among))
+        if ids is not None and not ids:
+            return
+        last: tuple[str, str] | None = None
+        while True:
+            rows = self._pair_rows(last, ids, page)
+            if not rows:
+                return
+            first_key, last_key = (rows[0][0], rows[0][1]), (rows[-1][0], rows[-1][1])
+            passages = self._passages_between(first_key, last_key, ids)
+            for r in rows:
+                yield ReusePair(
+                    source=r[0], target=r[1], passages=tuple(passages.get((r[0], r[1]), ())),
+                    origin_confidence=r[2], evidence=tuple(r[3] or ()), credited=bool(r[4]),
+                    credit=r[5], credited_to=tuple(r[6] or ()), source_coverage=r[7],
+                    target_coverage=r[8],
+                )
+            if len(rows) < page:
+                return
+            last = last_key
+
+    def _pair_rows(
+        self, after: tuple[str, str] | None, ids: Sequence[str] | None, page: int
+    ) -> list[tuple[Any, ...]]:
+        """One page of ``pairs`` rows after the key ``after``, in key order."""
+        where, params = _key_filter(None, after, ids)
+        return self._con.execute(
+            "SELECT source, target, origin_confidence, evidence, credited, credit, "
+            f"credited_to, source_coverage, target_coverage FROM pairs {where} "
+            f"ORDER BY source, target LIMIT {int(page)}",
+            params,
+        ).fetchall()
+
+    def _passages_between(
+        self, lo: tuple[str, str], hi: tuple[str, str], ids: Sequence[str] | None
+    ) -> dict[tuple[str, str], list[Passage]]:
+        """The passages (with their edits) of the pairs keyed from ``lo`` to ``hi``."""
+        where, params = _key_filter(lo, hi, ids, upper=True)
         edits: dict[tuple[str, str, int], list[Edit]] = {}
-        for r in con.execute(
+        for r in self._con.execute(
             "SELECT source, target, passage, op, source_start, source_end, target_start, "
-            "target_end, source_text, target_text, kind FROM edits "
-            "ORDER BY source, target, passage, edit"
+            f"target_end, source_text, target_text, kind FROM edits {where} "
+            "ORDER BY source, target, passage, edit",
+            params,
         ).fetchall():
             edits.setdefault((r[0], r[1], r[2]), []).append(
                 Edit(op=r[3], source_start=r[4], source_end=r[5], target_start=r[6],
                      target_end=r[7], source_text=r[8], target_text=r[9], kind=r[10])
             )
         passages: dict[tuple[str, str], list[Passage]] = {}
-        for r in con.execute(
+        for r in self._con.execute(
             "SELECT source, target, passage, source_start, source_end, target_start, "
             "target_end, source_text, target_text, similarity, origin, source_words, "
-            "target_words FROM passages ORDER BY source, target, passage"
+            f"target_words FROM passages {where} ORDER BY source, target, passage",
+            params,
         ).fetchall():
             passages.setdefault((r[0], r[1]), []).append(
                 Passage(
@@ -802,16 +846,7 @@ class Store:
                     source_words=r[11] or 0, target_words=r[12] or 0,
                 )
             )
-        for r in con.execute(
-            "SELECT source, target, origin_confidence, evidence, credited, credit, "
-            "credited_to, source_coverage, target_coverage FROM pairs ORDER BY source, target"
-        ).fetchall():
-            yield ReusePair(
-                source=r[0], target=r[1], passages=tuple(passages.get((r[0], r[1]), ())),
-                origin_confidence=r[2], evidence=tuple(r[3] or ()), credited=bool(r[4]),
-                credit=r[5], credited_to=tuple(r[6] or ()), source_coverage=r[7],
-                target_coverage=r[8],
-            )
+        return passages
 
     # -- the detection index (postings, indexed, aligned, swaps) ----------------------
 
@@ -1027,6 +1062,31 @@ def _article_table(
         "record_hash": list(records),
     }
     return pa.table(columns, schema=ARTICLE_SCHEMA)
+
+
+def _key_filter(
+    lo: tuple[str, str] | None,
+    hi: tuple[str, str] | None,
+    ids: Sequence[str] | None,
+    upper: bool = False,
+) -> tuple[str, list[Any]]:
+    """A ``WHERE`` clause over (source, target) keys: from ``lo`` (inclusive), before or
+    up to ``hi`` (after ``hi`` when not ``upper``: the next page), both ends in ``ids``."""
+    terms: list[str] = []
+    params: list[Any] = []
+    if lo is not None:
+        terms.append("(source > ? OR (source = ? AND target >= ?))")
+        params += [lo[0], lo[0], lo[1]]
+    if hi is not None:
+        op = "<=" if upper else ">"
+        cmp = "<" if upper else ">"
+        terms.append(f"(source {cmp} ? OR (source = ? AND target {op} ?))")
+        params += [hi[0], hi[0], hi[1]]
+    if ids is not None:
+        terms.append("source IN (SELECT unnest(?::VARCHAR[])) "
+                     "AND target IN (SELECT unnest(?::VARCHAR[]))")
+        params += [list(ids), list(ids)]
+    return ("WHERE " + " AND ".join(terms) if terms else ""), params
 
 
 def article_from_row(row: dict[str, Any]) -> Article:

@@ -270,16 +270,20 @@ def _save(store: Store, assigner: StoryAssigner, state: str, full: bool) -> None
 # -- reading ----------------------------------------------------------------------------
 
 
-def story_states(store: Store) -> list[tuple[StoryState, str]]:
-    """Every stored story (earliest first, undated last, then by id) with its label."""
+def story_states(store: Store, only: str | None = None) -> list[tuple[StoryState, str]]:
+    """Every stored story (earliest first, undated last, then by id) with its label;
+    with ``only``, that story alone (or none)."""
+    where, params = ("WHERE story = ?", [only]) if only is not None else ("", [])
     rows = store.query(
         'SELECT story, founder, title, "start", start_utc_offset, "end", end_utc_offset '
-        'FROM stories ORDER BY "start" NULLS LAST, story'
+        f'FROM stories {where} ORDER BY "start" NULLS LAST, story',
+        params,
     ).to_pylist()
     members: dict[str, list[str]] = defaultdict(list)
     for story, article in _pairs_of(store.query(
         "SELECT s.story, s.article FROM story_articles s SEMI JOIN articles a "
-        "ON a.id = s.article ORDER BY s.story, s.rank"
+        f"ON a.id = s.article {where.replace('story', 's.story')} ORDER BY s.story, s.rank",
+        params,
     )):  # fmt: skip
         members[story].append(article)
     return [
@@ -299,23 +303,37 @@ def story_states(store: Store) -> list[tuple[StoryState, str]]:
 
 
 def iter_stories(store: Store, settings: Settings) -> Iterator[Story]:
-    """Every stored story with its entities, facts and reuse links."""
+    """Every stored story with its entities, facts and reuse links. Read a few thousand
+    member articles at a time (with the pairs among them), not the whole collection."""
     states = story_states(store)
     if not states:
         return
-    articles = {a.id: a for a in store.iter_articles()}
-    pairs = list(store.iter_pairs())
     aliases = AliasTable.load(tuple(settings.text.alias_files))
-    for state, title in states:
-        yield summarize_story(state, articles, pairs, aliases=aliases, title=title)
+    chunk: list[tuple[StoryState, str]] = []
+    size = 0
+    for item in [*states, None]:
+        if item is not None:
+            chunk.append(item)
+            size += len(item[0].members)
+            if size < _STORY_CHUNK_ARTICLES:
+                continue
+        members = {a for state, _ in chunk for a in state.members}
+        articles = store.articles_by_id(members)
+        pairs = list(store.iter_pairs(among=members))
+        for state, title in chunk:
+            yield summarize_story(state, articles, pairs, aliases=aliases, title=title)
+        chunk, size = [], 0
+
+
+# Member articles read at once when listing stories (with the pairs among them).
+_STORY_CHUNK_ARTICLES = 5000
 
 
 def load_story(store: Store, id: str, settings: Settings) -> Story:
     """One stored story; :class:`NotFound` when no story has that id."""
-    for state, title in story_states(store):
-        if state.id == id:
-            articles = {a: store.get_article(a) for a in state.members}
-            pairs = [p for p in store.iter_pairs() if p.source in articles and p.target in articles]
-            aliases = AliasTable.load(tuple(settings.text.alias_files))
-            return summarize_story(state, articles, pairs, aliases=aliases, title=title)
+    for state, title in story_states(store, id):
+        articles = store.articles_by_id(state.members)
+        pairs = list(store.iter_pairs(among=state.members))
+        aliases = AliasTable.load(tuple(settings.text.alias_files))
+        return summarize_story(state, articles, pairs, aliases=aliases, title=title)
     raise NotFound(f"{id}: no such story (see `wiretrace stories`)")

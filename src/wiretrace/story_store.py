@@ -34,7 +34,14 @@ from wiretrace.settings import Settings, StoriesSettings
 from wiretrace.store import Store
 from wiretrace.text.aliases import AliasTable
 
-__all__ = ["StoryUpdate", "iter_stories", "load_story", "story_states", "update_stories"]
+__all__ = [
+    "StoryUpdate",
+    "iter_stories",
+    "load_story",
+    "story_states",
+    "summarize_states",
+    "update_stories",
+]
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +315,14 @@ def iter_stories(store: Store, settings: Settings) -> Iterator[Story]:
     states = story_states(store)
     if not states:
         return
+    yield from summarize_states(store, settings, states)
+
+
+def summarize_states(
+    store: Store, settings: Settings, states: Sequence[tuple[StoryState, str]]
+) -> Iterator[Story]:
+    """``states`` (from :func:`story_states`) summarised in order, reading a few thousand
+    member articles at a time (with the pairs among them)."""
     aliases = AliasTable.load(tuple(settings.text.alias_files))
     chunk: list[tuple[StoryState, str]] = []
     size = 0
@@ -317,6 +332,8 @@ def iter_stories(store: Store, settings: Settings) -> Iterator[Story]:
             size += len(item[0].members)
             if size < _STORY_CHUNK_ARTICLES:
                 continue
+        if not chunk:
+            break
         members = {a for state, _ in chunk for a in state.members}
         articles = store.articles_by_id(members)
         pairs = list(store.iter_pairs(among=members))

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from wiretrace.cli import article_json
-from wiretrace.errors import ConfigError, NotFound
+from wiretrace.errors import ConfigError
 from wiretrace.web import data
 from wiretrace.web.app import WebState
 from wiretrace.web.check import run_check
@@ -201,30 +201,27 @@ def passages(
     return _page_json(page, page.items)
 
 
-def _stories(state: WebState) -> list[dict[str, Any]]:
-    with state.source.collection() as (coll, cache):
-        found: list[dict[str, Any]] | None = state.source.cached(
-            cache, "stories",
-            lambda: data.story_dicts(coll),
-        )
-    return found or []
-
-
 @router.get("/stories", summary="Stories: articles about one event, largest first")
 def stories(request: Request, limit: Limit = None, offset: Offset = 0) -> dict[str, Any]:
     state = _state(request)
     size, start = page_window(state, limit, offset)
-    found = _stories(state)
-    page = data.Page(found[start : start + size], len(found), size, start)
+    with state.source.collection() as (coll, cache):
+        page: data.Page | None = state.source.cached(
+            cache, ("stories", size, start), lambda: data.story_page(coll, size, start)
+        )
+    if page is None:
+        page = data.Page([], 0, size, start)
     return _page_json(page, page.items)
 
 
 @router.get("/stories/{id}", summary="One story: articles, span, entities, facts")
 def story(request: Request, id: str) -> dict[str, Any]:
-    for item in _stories(_state(request)):
-        if item.get("story") == id:
-            return item
-    raise NotFound(f"{id}: no such story")
+    state = _state(request)
+    with state.source.collection() as (coll, cache):
+        found: dict[str, Any] = state.source.cached(
+            cache, ("story", id), lambda: data.story_json(coll, id)
+        )
+    return found
 
 
 @router.post(

@@ -36,7 +36,8 @@ __all__ = [
     "passage_page",
     "published_of",
     "search_page",
-    "story_dicts",
+    "story_json",
+    "story_page",
 ]
 
 _SEP = "\x1f"  # joins (source, target) into one key for list filters
@@ -405,15 +406,22 @@ def passage_page(
 # -- stories -----------------------------------------------------------------------------
 
 
-def story_dicts(coll: Collection) -> list[dict[str, Any]] | None:
-    """The collection's stored stories as ``wiretrace stories --json`` objects, largest
-    first; None when there are none (or this wiretrace has no ``Collection.stories``)."""
-    stored = getattr(coll, "stories", None)
-    if not callable(stored):
+def story_page(coll: Collection, limit: int, offset: int) -> Page | None:
+    """One page of the collection's stored stories, largest first, as ``wiretrace
+    stories --json`` objects; None when there are none. Only the page's stories are
+    summarised (entities, facts): listing a store of 50,000 stories stays quick."""
+    from wiretrace.story_store import story_states, summarize_states
+
+    states = sorted(
+        story_states(coll.store), key=lambda s: (-len(s[0].members), s[0].id)
+    )
+    if not states:
         return None
-    found = [s.to_json() if hasattr(s, "to_json") else dict(s) for s in stored()]
-    return sorted(found, key=_story_order) or None
+    window = states[offset : offset + limit]
+    items = [s.to_json() for s in summarize_states(coll.store, coll.settings, window)]
+    return Page(items, len(states), limit, offset)
 
 
-def _story_order(story: Mapping[str, Any]) -> tuple[int, str]:
-    return (-len(story.get("articles") or ()), str(story.get("story")))
+def story_json(coll: Collection, id: str) -> dict[str, Any]:
+    """One stored story as a ``wiretrace stories --json`` object; NotFound if absent."""
+    return coll.story(id).to_json()

@@ -28,7 +28,7 @@ from starlette.concurrency import run_in_threadpool
 
 from wiretrace.analyze.graph import outlet_of
 from wiretrace.analyze.patchwork import Patchwork
-from wiretrace.errors import IngestError, NotFound
+from wiretrace.errors import IngestError
 from wiretrace.models import Article, ReusePair
 from wiretrace.report.html import (
     _SOURCE_COLOURS,
@@ -265,32 +265,27 @@ def pair_page(
 # -- stories -----------------------------------------------------------------------------
 
 
-def _stories(state: WebState) -> list[dict[str, Any]] | None:
-    with state.source.collection() as (coll, cache):
-        found: list[dict[str, Any]] | None = state.source.cached(
-            cache, "stories",
-            lambda: data.story_dicts(coll),
-        )
-    return found
-
-
 @router.get("/stories", response_class=HTMLResponse)
 def stories_page(
     request: Request, offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0
 ) -> HTMLResponse:
     state = _state(request)
-    found = _stories(state)
     size, start = page_window(state, None, offset)
-    page = data.Page((found or [])[start : start + size], len(found or []), size, start)
+    with state.source.collection() as (coll, cache):
+        found: data.Page | None = state.source.cached(
+            cache, ("stories", size, start), lambda: data.story_page(coll, size, start)
+        )
+    page = found or data.Page([], 0, size, start)
     return render("stories.html", page=page, none=found is None, pager=_pager(request, page))
 
 
 @router.get("/story/{id}", response_class=HTMLResponse)
 def story_page(request: Request, id: str) -> HTMLResponse:
     state = _state(request)
-    story = next((s for s in _stories(state) or [] if s.get("story") == id), None)
-    if story is None:
-        raise NotFound(f"{id}: no such story")
+    with state.source.collection() as (coll, cache):
+        story: dict[str, Any] = state.source.cached(
+            cache, ("story", id), lambda: data.story_json(coll, id)
+        )
     members = [str(a) for a in story.get("articles") or []]
     with state.source.collection() as (coll, _):
         rows = coll.store.query(

@@ -486,6 +486,8 @@ def _index_step(
         done |= todo
         progress.begin("candidates", total=None)
         found = _group_candidates(con, todo, groups, settings)
+        # every group named, loaded in one query (not one per size()/rep() call below)
+        groups.load({g for pair in found for g in pair})
         frequent |= _frequent(con, settings)
         progress.end()
         merged = False
@@ -639,6 +641,10 @@ class _Groups:
     def union(self, x: int, y: int) -> None:
         self._load((x, y))
         self._union(x, y)
+
+    def load(self, keys: Iterable[int]) -> None:
+        """Load the stored groups of ``keys`` (article keys) in one query."""
+        self._load(keys)
 
     def union_all(self, edges: Sequence[tuple[int, int]]) -> None:
         """:meth:`union` of every edge, the stored groups of all their ends loaded in one

@@ -230,3 +230,21 @@ def test_progress_draws_on_a_terminal_and_stays_quiet_when_piped() -> None:
     bars.end()
     drawn = out.getvalue()
     assert "ingest" in drawn and "6 articles" in drawn and "3/3" in drawn
+
+
+def test_run_keeps_only_the_most_reused_pairs_when_asked(tmp_path: Path) -> None:
+    """`Collection.run(top=N)` (what the CLI asks for) holds the N pairs that reuse most
+    of their target, in that order, and counts them all; the store keeps every pair."""
+    from wiretrace import open_collection
+
+    demo = Path(__file__).resolve().parents[1] / "examples" / "demo"
+    with open_collection(tmp_path / "demo.duckdb") as coll:
+        result = coll.run([demo], top=1)
+        every = sorted(coll.pairs(), key=lambda p: (-p.target_coverage, p.target, p.source))
+        assert result.pair_count == len(every) == 2
+        assert result.pairs == every[:1]
+        assert coll.store.top_pairs(5) == every
+        again = coll.run([demo])  # unchanged: every stored pair, none recomputed
+        assert sorted(again.pairs, key=lambda p: (p.source, p.target)) == sorted(
+            every, key=lambda p: (p.source, p.target)
+        )

@@ -188,8 +188,12 @@ def _describe_source(article: Article | None) -> str:
     return f" ({', '.join(names)})" if names else ""
 
 
+#: Pairs a run shows (most reused first); `wiretrace pairs` lists them all.
+_TOP_PAIRS = 20
+
+
 def _pair_lines(
-    pairs: Sequence[ReusePair], coll: Collection | None = None, limit: int = 20
+    pairs: Sequence[ReusePair], coll: Collection | None = None, limit: int = _TOP_PAIRS
 ) -> list[str]:
     """The human view of pairs, most reused first (ties by id: deterministic)."""
 
@@ -261,14 +265,14 @@ def run(
         _run_engine(paths, db, overrides, config_file, as_json, engine, master, out, stop_after)
         return
     with open_from_options(db, overrides, config_file) as coll:
-        result: RunSummary = coll.run(paths, progress=make_progress())
+        result: RunSummary = coll.run(paths, progress=make_progress(), top=_TOP_PAIRS)
         _echo_issues(result.ingest)
         if as_json:
             payload = {
                 **result.ingest.to_json(),
                 "db": str(coll.path),
                 "detected": result.detected,
-                "pairs": len(result.pairs),
+                "pairs": result.pair_count,
                 "stories": result.stories,
             }
             click.echo(json.dumps(payload, ensure_ascii=False))
@@ -278,7 +282,7 @@ def run(
             if not result.detected:
                 click.echo("reuse detection is not available in this installation")
             else:
-                n, m = len(result.pairs), result.stories
+                n, m = result.pair_count, result.stories
                 click.echo(
                     f"{n} reuse pair{'s' if n != 1 else ''}, {m} stor{'ies' if m != 1 else 'y'}"
                 )
@@ -325,7 +329,7 @@ def _run_engine(
             click.echo(f"{n} reuse pair{'s' if n != 1 else ''}")
             if result.db is not None:
                 with open_collection(result.db, settings, read_only=True) as coll:
-                    for line in _pair_lines(list(coll.pairs()), coll):
+                    for line in _pair_lines(coll.store.top_pairs(_TOP_PAIRS), coll):
                         click.echo(line)
     _exit_for(result.ingest)
 

@@ -37,12 +37,14 @@ log = logging.getLogger(__name__)
 @dataclass(slots=True)
 class RunSummary:
     """What :meth:`Collection.run` did: the ingest summary and the pairs detected
-    (``detected`` is False when no detection engine is installed)."""
+    (``detected`` is False when no detection engine is installed): every stored pair,
+    or with ``run(..., top=N)`` the N most reused; ``pair_count`` counts them all."""
 
     ingest: IngestSummary
     pairs: list[ReusePair] = field(default_factory=list)
     detected: bool = False
     stories: int = 0  # stories stored after the run (see Collection.update_stories)
+    pair_count: int = 0
 
     @property
     def failed(self) -> bool:
@@ -127,16 +129,27 @@ class Collection:
         """True when a detection engine is installed."""
         return _detect_function() is not None
 
-    def run(self, paths: Iterable[str | Path], progress: Progress | None = None) -> RunSummary:
+    def run(
+        self,
+        paths: Iterable[str | Path],
+        progress: Progress | None = None,
+        top: int | None = None,
+    ) -> RunSummary:
         """Ingest ``paths``, then detect reuse over the whole collection (skipped when
-        the stored pairs are current: nothing changed since the last detection)."""
+        the stored pairs are current: nothing changed since the last detection). The
+        summary holds every stored pair, or with ``top`` only the ``top`` most reused
+        (so that a run over a large collection does not hold all its pairs)."""
         summary = self.ingest(paths, progress)
         if not self.can_detect:
             result = RunSummary(summary)
-        elif self.pairs_current:
-            result = RunSummary(summary, list(self.store.iter_pairs()), detected=True)
         else:
-            result = RunSummary(summary, self.detect(progress), detected=True)
+            if not self.pairs_current:
+                self.update(progress)
+            pairs = (
+                list(self.store.iter_pairs()) if top is None else self.store.top_pairs(top)
+            )
+            count = len(pairs) if top is None else self.store.count_pairs()
+            result = RunSummary(summary, pairs, detected=True, pair_count=count)
         result.stories = self.update_stories().stories
         return result
 

@@ -803,6 +803,23 @@ class Store:
                 return
             last = last_key
 
+    def top_pairs(self, n: int) -> list[ReusePair]:
+        """The ``n`` pairs reusing most of their target (then by target and source id),
+        with passages and edits."""
+        keys = [
+            (str(a), str(b))
+            for a, b in self._con.execute(
+                "SELECT source, target FROM pairs ORDER BY target_coverage DESC, target, "
+                "source LIMIT ?",
+                [int(n)],
+            ).fetchall()
+        ]
+        found = {
+            (p.source, p.target): p
+            for p in self.iter_pairs(among={x for key in keys for x in key})
+        }
+        return [found[k] for k in keys if k in found]
+
     def _pair_rows(
         self, after: tuple[str, str] | None, ids: Sequence[str] | None, page: int
     ) -> list[tuple[Any, ...]]:

@@ -146,6 +146,8 @@ def test_learn_aliases_needs_recurrence_and_names() -> None:
         ("Labour", "Labor"),  # a spelling, not a clipped name
         ("The", "A"),
         ("He", "She"),
+        ("He Mobility", "He"),  # a sentence-initial pronoun is not part of a name
+        ("It", "It Group"),
         ("Shares", "Stocks"),
         ("said", "stated"),
         ("US", "UK"),

@@ -239,6 +239,13 @@ def _abbreviates(short: str, long: str) -> bool:
     return all(ch in it for ch in s)
 
 
+# Words capitalised only because they start a sentence, never a name or part of one.
+_FUNCTION_WORDS = frozenset(
+    "a an and as at but by for from he her his i in it its of on or our she that the "
+    "their them these they this those to we with you".split()
+)
+
+
 def name_variant(source_text: str, target_text: str) -> bool:
     """Two forms of one name, by the way names are shortened in news copy:
 
@@ -266,8 +273,8 @@ def name_variant(source_text: str, target_text: str) -> bool:
         fs = fs[1:]
     if fl and fl[0] == "the":
         fl = fl[1:]
-    if not fs or not fl:
-        return False
+    if not fs or not fl or not set(fs) - _FUNCTION_WORDS:
+        return False  # "He" for "He Mobility": a pronoun starting a sentence names nothing
     # an acronym, dotted or not
     if len(fs) == 1 and len(fl) >= 2 and fs[0].replace(".", "") == _initials(long):
         return short[-1].replace(".", "").isupper()

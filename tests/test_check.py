@@ -99,3 +99,37 @@ def test_the_cli_names_a_missing_file_in_one_line(store: Path) -> None:
     result = CliRunner().invoke(main, ["check", "no/such.txt", "--db", str(store)])
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: no/such.txt: no such file or directory"
+
+
+def test_the_cli_checks_any_input_kind_ingest_reads(store: Path, tmp_path: Path) -> None:
+    """An HTML page (read by trafilatura, as ingest reads it) and a JSONL table of two
+    records: each article of the input is checked, nothing is stored."""
+    from html import escape
+
+    seed = (SEEDS / f"{B}.txt").read_text(encoding="utf-8")
+    title, _, body = seed.partition("\n")
+    paras = "".join(f"<p>{escape(p)}</p>" for p in body.split("\n") if p.strip())
+    page = tmp_path / "copy.html"
+    page.write_text(
+        f"<html><head><title>{escape(title)}</title><script>var x = 1;</script></head>"
+        f"<body><nav>Home | World | Latest News</nav><article><h1>{escape(title)}</h1>"
+        f"{paras}</article></body></html>",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(page), "--db", str(store), "--json"],
+                                catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [(x["source"], x["target"]) for x in lines] == [(A, "copy")]
+    assert len(lines[0]["passages"]) >= 2
+    table = write_jsonl(tmp_path / "two.jsonl", [
+        {"id": "mine", "title": title, "text": body},
+        record("other", *bbc("sport/001.txt"), "Sport", 4),
+    ])  # fmt: skip
+    result = CliRunner().invoke(main, ["check", str(table), "--db", str(store)],
+                                catch_exceptions=False)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert f"mine reuses {A}" in result.stdout
+    assert "other: no reuse found" in result.stdout
+    with open_collection(store, read_only=True) as coll:
+        assert {"copy", "mine", "other"}.isdisjoint(a.id for a in coll.articles())

@@ -23,7 +23,7 @@ import click
 from wiretrace.collection import Collection, RunSummary, open_collection
 from wiretrace.errors import ConfigError, IngestError, WiretraceError
 from wiretrace.ingest import IngestSummary
-from wiretrace.models import Article, ReusePair
+from wiretrace.models import Article, IngestIssue, ReusePair
 from wiretrace.progress import make_progress
 from wiretrace.settings import Settings, describe, load_settings
 
@@ -405,39 +405,56 @@ def check(
     config_file: Path | None,
     as_json: bool,
 ) -> None:
-    """Compare one article (a text file, or - for standard input) with the stored
-    collection, without storing it: the pairs it forms, as `pairs` prints them."""
+    """Compare the article(s) of PATH with the stored collection, without storing
+    anything: the pairs each forms, as `pairs` prints them. PATH is any input `ingest`
+    reads (a text or Markdown file, an HTML page, a feed, a table, a WARC crawl, an
+    http(s) URL), or - for a text on standard input."""
+    with open_from_options(db, overrides, config_file, read_only=True) as coll:
+        articles = _articles_to_check(path, coll.settings)
+        for article in articles:
+            found = coll.check(article)
+            name = article.id
+            if as_json:
+                echo_json_lines(p.to_json() for p in found)
+            elif not found:
+                click.echo(f"{name}: no reuse found in {coll.path}")
+            else:
+                for p in found:
+                    share = p.target_coverage if p.target == name else p.source_coverage
+                    other = p.source if p.target == name else p.target
+                    role = "reuses" if p.target == name else "is reused by"
+                    click.echo(f"{name} {role} {other}: {len(p.passages)} passages, "
+                               f"{_share(share)} of its words ({p.credit})")
+
+
+def _articles_to_check(path: str, settings: Settings) -> list[Article]:
+    """The non-empty articles of ``path`` read as ``ingest`` reads it (standard input:
+    one text); warnings go to standard error; IngestError when it holds none."""
+    from wiretrace.ingest import discover
     from wiretrace.ingest.decode import decode_bytes
     from wiretrace.ingest.textfile import is_empty, parse_text
+    from wiretrace.ingest.work import read_one
 
     if path == "-":
-        data, name, kind = click.get_binary_stream("stdin").read(), "-", "text"
-    else:
-        file = Path(path)
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            reason = (exc.strerror or str(exc)).lower()
-            raise IngestError(path, reason) from None
-        name, kind = file.stem, "markdown" if file.suffix.lower() == ".md" else "text"
-    with open_from_options(db, overrides, config_file, read_only=True) as coll:
+        data = click.get_binary_stream("stdin").read()
         text, _ = decode_bytes(data, path)
-        article = parse_text(text, name, None if path == "-" else path, kind,
-                             coll.settings.ingest)
-        if is_empty(article):
-            raise IngestError(path, "no article text to compare")
-        found = coll.check(article)
-        if as_json:
-            echo_json_lines(p.to_json() for p in found)
-        elif not found:
-            click.echo(f"{name}: no reuse found in {coll.path}")
-        else:
-            for p in found:
-                share = p.target_coverage if p.target == name else p.source_coverage
-                other = p.source if p.target == name else p.target
-                role = "reuses" if p.target == name else "is reused by"
-                click.echo(f"{name} {role} {other}: {len(p.passages)} passages, "
-                           f"{_share(share)} of its words ({p.credit})")
+        records: list[Article | IngestIssue] = [
+            parse_text(text, "-", None, "text", settings.ingest)
+        ]
+    else:
+        records = []
+        for src in discover([path], settings.ingest):
+            if isinstance(src, IngestIssue):
+                raise IngestError(src.input, src.reason)
+            records.extend(read_one(src, settings.ingest))
+    articles = [r for r in records if isinstance(r, Article) and not is_empty(r)]
+    for issue in (r for r in records if isinstance(r, IngestIssue)):
+        if issue.severity == "error" and not articles:
+            raise IngestError(issue.input, issue.reason)
+        click.echo(str(issue), err=True)
+    if not articles:
+        raise IngestError(path, "no article text to compare")
+    return articles
 
 
 @main.command()

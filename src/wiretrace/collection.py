@@ -179,13 +179,14 @@ class Collection:
         table and learned swaps stay loaded between calls. Raises :class:`StoreError`
         when no detection engine is installed.
         """
-        from wiretrace.engines.check import check_article
-        from wiretrace.engines.incremental import learned_aliases
+        from wiretrace.engines.check import check_article, check_context
 
         if _detect_function() is None:
             raise StoreError("no detection engine installed")
-        if self._learned is None:
-            self._learned = learned_aliases(self.store, self.settings)
+        if self._learned is None:  # shared by the collections on an unchanging store
+            self._alias_table, self._learned = check_context(
+                self.store, self.settings, self._aliases
+            )
         return check_article(self.store, article, self.settings, self._aliases(), self._learned)
 
     # -- reading ---------------------------------------------------------------------

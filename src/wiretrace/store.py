@@ -286,6 +286,16 @@ def _migration_8(con: duckdb.DuckDBPyConnection) -> None:
 
 
 #: Migration n+1 brings a file from schema version n to n+1. Append, never edit.
+def _migration_9(con: duckdb.DuckDBPyConnection) -> None:
+    """``check_hot``: the near-duplicate groups holding each fingerprint with many
+    postings (a reprint flood's), so that ``check`` need not fetch one posting per copy
+    (:mod:`wiretrace.engines.check_hot`)."""
+    con.execute(
+        "CREATE TABLE check_hot (hash BIGINT, grp BIGINT, members INTEGER, holder BIGINT)"
+    )
+
+
+#: Migration n+1 brings a file from schema version n to n+1. Append, never edit.
 MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     _migration_1,
     _migration_2,
@@ -295,6 +305,7 @@ MIGRATIONS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     _migration_6,
     _migration_7,
     _migration_8,
+    _migration_9,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -457,3 +457,18 @@ def test_story_timeline_orders_times_with_offsets_by_instant() -> None:
     line = _timeline(["london", "paris"], info)
     assert [p["id"] for p in line["points"]] == ["paris", "london"]
     assert line["points"][0]["x"] < line["points"][1]["x"]
+
+
+def test_a_terminated_server_takes_its_snapshot_with_it(tmp_path: Path) -> None:
+    """SIGTERM (what a service manager sends): the server shuts down and deletes the
+    snapshot it read (a store's size on disk), though uvicorn ends the process by
+    re-raising the signal."""
+    import signal
+
+    db = build_store(tmp_path)
+    srv = Server(db).start()
+    assert srv.proc is not None
+    assert snapshot_path(db).exists()
+    srv.proc.send_signal(signal.SIGTERM)
+    srv.proc.wait(timeout=30)
+    assert not snapshot_path(db).exists()

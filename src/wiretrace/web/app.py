@@ -381,6 +381,9 @@ def serve(
     source.start()
     try:
         app = create_app(source, settings, token=token, loopback=loopback)
+        # at the application's shutdown: uvicorn re-raises the SIGTERM/SIGINT it caught
+        # once it has stopped, which ends the process before a ``finally`` here runs
+        app.router.add_event_handler("shutdown", source.close)
         uvicorn.run(app, host=host, port=port, log_level=log_level, server_header=False)
     finally:
         source.close()

@@ -16,7 +16,7 @@ Prints articles/s per run (wall clock); the CPU seconds of this process (the one
 writes the store) and of the worker processes (which parse), and from them the CPU
 cost per article and the rate the run would have on two otherwise idle cores
 (``2 / cost``, an upper bound: it assumes both cores kept busy); the load average before
-the run (wall-clock figures mean little on a shared, busy machine); and the peak
+and after the run (wall-clock figures mean little on a shared, busy machine); and the peak
 resident memory of this process and of its workers (``resource.getrusage``, in MB).
 
 Run: ``python bench/bench_ingest.py [--articles 20000] [--workers 0]``.
@@ -76,7 +76,8 @@ def _peak_mb() -> tuple[float, float]:
 def _children_cpu() -> float:
     """CPU seconds of finished child processes. Pool workers are children of the
     multiprocessing fork server, which reaps them; stopping the server (it restarts on
-    demand) brings their time into this process's account."""
+    demand) brings their time, and the server's own (it preloads the readers and their
+    models for them), into this process's account."""
     import multiprocessing.forkserver
 
     multiprocessing.forkserver._forkserver._stop()  # bench only: a private method
@@ -96,6 +97,7 @@ def bench(label: str, source: Path, db: Path, workers: int) -> None:
             seconds = time.perf_counter() - start
             cpu = time.process_time() - cpu
             worker_cpu = _children_cpu() - children
+            load_after = os.getloadavg()[0]
         n = summary.articles
         cost = (cpu + worker_cpu) / max(n, 1)
         own, peak_children = _peak_mb()
@@ -103,9 +105,9 @@ def bench(label: str, source: Path, db: Path, workers: int) -> None:
             f"{label:6s} {attempt:5s} {n:7,d} articles {seconds:7.2f} s "
             f"{n / seconds:8,.0f} articles/s | CPU: main {cpu:.2f} s, workers "
             f"{worker_cpu:.2f} s, {cost * 1e6:,.0f} us/article -> {2 / cost:,.0f}/s on 2 idle "
-            f"cores | load {load:.1f} | added {summary.articles_added:,} unchanged "
-            f"{summary.unchanged:,} errors {len(summary.errors)} | peak RSS {own:,.0f} MB "
-            f"(workers {peak_children:,.0f} MB)"
+            f"cores | load {load:.1f}-{load_after:.1f} | added {summary.articles_added:,} "
+            f"unchanged {summary.unchanged:,} errors {len(summary.errors)} | peak RSS "
+            f"{own:,.0f} MB (workers {peak_children:,.0f} MB)"
         )
 
 

@@ -412,3 +412,19 @@ def test_ingest_a_url_served_locally(tmp_path: Path, store: Store) -> None:
     assert store.article_ids() == [url]
     assert "harbour cranes returned" in store.get_article(url).text
     assert len(summary.errors) == 1 and "gone.html" in summary.errors[0].input
+
+
+@pytest.mark.parametrize("content", [b"", bytes(4096), b"\x01" * 8 + b"DUCK" + bytes(500)])
+def test_a_file_left_by_a_killed_creation_is_created_again(tmp_path: Path, content: bytes) -> None:
+    """A process killed while DuckDB creates the store leaves a file shorter than
+    DuckDB's headers, which DuckDB refuses to open; opening for writing starts over (it
+    holds nothing). A short file of something else is never touched."""
+    db = tmp_path / "w.duckdb"
+    db.write_bytes(content)
+    with Store.open(db) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    other = tmp_path / "notes.duckdb"
+    other.write_bytes(b"my notes, not a database")
+    with pytest.raises(StoreError, match="cannot open store"):
+        Store.open(other)
+    assert other.read_bytes() == b"my notes, not a database"

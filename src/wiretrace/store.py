@@ -135,6 +135,20 @@ ARTICLE_SCHEMA = pa.schema(
     ]
 )
 _COLS = ", ".join(f'"{name}"' for name in ARTICLE_SCHEMA.names)
+#: The Arrow schema of ``ingest_files`` rows (``put_file_states``).
+_FILE_STATE_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("size", pa.int64()),
+        ("mtime_ns", pa.int64()),
+        ("digest", pa.string()),
+        ("reader", pa.string()),
+        ("ids", pa.list_(pa.string())),
+        ("hashes", pa.list_(pa.string())),
+        ("issues", pa.string()),
+        ("skipped", pa.int32()),
+    ]
+)
 
 _PAIR_SCHEMA = pa.schema(
     [
@@ -285,7 +299,6 @@ def _migration_8(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("CREATE INDEX articles_id ON articles (id)")
 
 
-#: Migration n+1 brings a file from schema version n to n+1. Append, never edit.
 def _migration_9(con: duckdb.DuckDBPyConnection) -> None:
     """``check_hot``: the near-duplicate groups holding each fingerprint with many
     postings (a reprint flood's), so that ``check`` need not fetch one posting per copy
@@ -321,6 +334,23 @@ class PutResult:
     refreshed: list[str] = field(default_factory=list)
 
 
+def _unfinished_creation(db: Path) -> bool:
+    """True for a file that a process killed while DuckDB was creating it leaves behind:
+    shorter than DuckDB's file headers (three blocks of 4 KB, written first) and either
+    empty, all zeros, or starting like a DuckDB file (its magic bytes "DUCK" after the
+    checksum), without a write-ahead log. DuckDB refuses to open it; it holds nothing."""
+    try:
+        if db.stat().st_size >= _DUCKDB_HEADERS or db.with_name(db.name + ".wal").exists():
+            return False
+        head = db.read_bytes()
+    except OSError:
+        return False
+    return not head.strip(b"\0") or head[8:12] == b"DUCK"
+
+
+_DUCKDB_HEADERS = 3 * 4096
+
+
 def _is_lock_error(exc: Exception) -> bool:
     return "lock" in str(exc).lower()
 
@@ -352,6 +382,9 @@ class Store:
             raise StoreError(f"{db}: no store here (run `wiretrace ingest` first)")
         if db.is_dir():
             raise StoreError(f"{db}: is a folder, not a store file")
+        if not read_only and _unfinished_creation(db):
+            # killed while DuckDB was creating the file: nothing was ever stored in it
+            db.unlink()
         try:
             con = _connect(db, read_only)
         except duckdb.IOException as exc:
@@ -505,18 +538,16 @@ class Store:
 
         with self._transaction():
             con = self._con
-            ids_tbl = pa.table({"id": pa.array([a.id for a in batch], pa.string())})
-            con.register("_incoming_ids", ids_tbl)
-            try:
-                stored = {
-                    row[0]: (int(row[1]), str(row[2]), row[3])
-                    for row in con.execute(
-                        "SELECT a.id, a.version, a.content_hash, a.record_hash FROM articles a "
-                        "JOIN _incoming_ids i ON a.id = i.id"
-                    ).fetchall()
-                }
-            finally:
-                con.unregister("_incoming_ids")
+            # The ids go in as a list parameter: an Arrow table of them built by
+            # pa.table would import pandas (half a second of every ingest).
+            stored = {
+                row[0]: (int(row[1]), str(row[2]), row[3])
+                for row in con.execute(
+                    "SELECT a.id, a.version, a.content_hash, a.record_hash FROM articles a "
+                    "WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
+                    [[a.id for a in batch]],
+                ).fetchall()
+            }
             keep: list[int] = []
             versions: list[int] = []
             changed: list[str] = []
@@ -559,7 +590,7 @@ class Store:
                 finally:
                     con.unregister("_refreshed_ids")
             if keep:
-                rows = _article_table(
+                columns = _article_columns(
                     [batch[i] for i in keep],
                     versions,
                     [hashes[i] for i in keep],
@@ -567,13 +598,7 @@ class Store:
                     [batch_words[i] for i in keep],
                     now,
                 )
-                con.register("_new_articles", rows)
-                try:
-                    con.execute(
-                        f"INSERT INTO articles ({_COLS}) SELECT {_COLS} FROM _new_articles"
-                    )
-                finally:
-                    con.unregister("_new_articles")
+                _insert_articles(con, columns)
             con.execute(
                 "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?)",
                 [now, len(batch), len(result.added), len(result.updated), result.unchanged],
@@ -671,18 +696,10 @@ class Store:
         (JSON text), skipped."""
         if not rows:
             return
-        table = pa.table(
-            {
-                "key": pa.array([r["key"] for r in rows], pa.string()),
-                "size": pa.array([r["size"] for r in rows], pa.int64()),
-                "mtime_ns": pa.array([r["mtime_ns"] for r in rows], pa.int64()),
-                "digest": pa.array([r["digest"] for r in rows], pa.string()),
-                "reader": pa.array([r["reader"] for r in rows], pa.string()),
-                "ids": pa.array([list(r["ids"]) for r in rows], pa.list_(pa.string())),
-                "hashes": pa.array([list(r["hashes"]) for r in rows], pa.list_(pa.string())),
-                "issues": pa.array([r["issues"] for r in rows], pa.string()),
-                "skipped": pa.array([r["skipped"] for r in rows], pa.int32()),
-            }
+        # Built from buffers: pa.table on Python lists would import pandas.
+        table = _arrow_table_of(
+            {name: [r[name] for r in rows] for name in _FILE_STATE_SCHEMA.names},
+            _FILE_STATE_SCHEMA,
         )
         with self._transaction():
             self._con.register("_file_states", table)
@@ -1061,6 +1078,124 @@ def _article_table(
     words: Sequence[int],
     now: datetime,
 ) -> pa.Table:
+    columns = _article_columns(articles, versions, hashes, records, words, now)
+    return pa.table(columns, schema=ARTICLE_SCHEMA)
+
+
+def _insert_articles(con: duckdb.DuckDBPyConnection, columns: dict[str, list[Any]]) -> None:
+    """Insert ``_article_columns`` rows as an Arrow table built without pyarrow's
+    conversion of Python lists (see :func:`_arrow_table_of`)."""
+    con.register("_new_articles", _arrow_table_of(columns, ARTICLE_SCHEMA))
+    try:
+        con.execute(f"INSERT INTO articles ({_COLS}) SELECT {_COLS} FROM _new_articles")
+    finally:
+        con.unregister("_new_articles")
+
+
+# -- Arrow tables from Python lists, without pandas ------------------------------------
+#
+# ``pa.array`` (and so ``pa.table``) on a Python list imports pandas on its first call
+# in a process, to check whether the list is a pandas object: half a second of every
+# ingest. The columns written at ingest are built from their buffers instead; the
+# resulting arrays are the same (tests compare the stored rows).
+
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _arrow_table_of(columns: Mapping[str, Sequence[Any]], schema: pa.Schema) -> pa.Table:
+    """``pa.table(columns, schema=schema)`` for the column types used by ingest
+    (strings, 32- and 64-bit integers, timestamps, lists of strings, lists of spans),
+    built from buffers."""
+    arrays = [_arrow_array(columns[f.name], f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _arrow_array(values: Sequence[Any], type: pa.DataType) -> pa.Array:
+    if type == pa.string():
+        return _utf8_array(values)
+    if type in (pa.int32(), pa.int64()):
+        return _int_array(values, type)
+    if type == pa.timestamp("us"):
+        micros = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
+        return _int_array(micros, pa.int64()).view(type)
+    if type == pa.timestamp("us", tz="UTC"):
+        micros = [None if v is None else (v - _EPOCH_UTC) // _MICROSECOND for v in values]
+        return _int_array(micros, pa.int64()).view(type)
+    if type == pa.list_(pa.string()):
+        return _list_array(values, _utf8_array([item for row in values for item in row]), type)
+    if type == pa.list_(_SPAN_TYPE):
+        flat = [span for row in values for span in row]
+        spans = pa.StructArray.from_arrays(
+            [
+                _int_array([span["start"] for span in flat], pa.int32()),
+                _int_array([span["end"] for span in flat], pa.int32()),
+                _utf8_array([span["kind"] for span in flat]),
+            ],
+            fields=list(_SPAN_TYPE),
+        )
+        return _list_array(values, spans, type)
+    raise TypeError(f"no buffer builder for Arrow type {type}")  # pragma: no cover
+
+
+def _validity(values: Sequence[Any]) -> tuple[pa.Buffer | None, int]:
+    """The validity bitmap of ``values`` (None where all are set) and the null count."""
+    nulls = [i for i, v in enumerate(values) if v is None]
+    if not nulls:
+        return None, 0
+    bits = bytearray(b"\xff" * ((len(values) + 7) // 8))
+    for i in nulls:
+        bits[i >> 3] &= ~(1 << (i & 7)) & 0xFF
+    return pa.py_buffer(bytes(bits)), len(nulls)
+
+
+def _utf8_array(values: Sequence[str | None]) -> pa.Array:
+    import array
+    from itertools import accumulate
+
+    validity, nulls = _validity(values)
+    present = [v for v in values if v is not None] if nulls else values
+    sizes = (
+        0 if v is None else len(v) if v.isascii() else len(v.encode("utf-8")) for v in values
+    )
+    offsets = array.array("i", accumulate(sizes, initial=0))
+    data = "".join(present).encode("utf-8")  # type: ignore[arg-type]
+    return pa.Array.from_buffers(
+        pa.string(),
+        len(values),
+        [validity, pa.py_buffer(offsets), pa.py_buffer(data)],
+        null_count=nulls,
+    )
+
+
+def _int_array(values: Sequence[int | None], type: pa.DataType) -> pa.Array:
+    import array
+
+    validity, nulls = _validity(values)
+    data = array.array("i" if type == pa.int32() else "q", (v or 0 for v in values))
+    return pa.Array.from_buffers(
+        type, len(values), [validity, pa.py_buffer(data)], null_count=nulls
+    )
+
+
+def _list_array(rows: Sequence[Sequence[Any]], items: pa.Array, type: pa.DataType) -> pa.Array:
+    from itertools import accumulate
+
+    offsets = _int_array(list(accumulate((len(row) for row in rows), initial=0)), pa.int32())
+    return pa.ListArray.from_arrays(offsets, items, type=type)
+
+
+def _article_columns(
+    articles: Sequence[Article],
+    versions: Sequence[int],
+    hashes: Sequence[str],
+    records: Sequence[str],
+    words: Sequence[int],
+    now: datetime,
+) -> dict[str, list[Any]]:
+    """The ``articles`` rows of ``articles`` as lists, one per column of
+    ``ARTICLE_SCHEMA`` in its order."""
     published = [_split_published(a.published) for a in articles]
     columns: dict[str, list[Any]] = {
         "id": [a.id for a in articles],
@@ -1089,7 +1224,7 @@ def _article_table(
         "text": [a.text for a in articles],
         "record_hash": list(records),
     }
-    return pa.table(columns, schema=ARTICLE_SCHEMA)
+    return columns
 
 
 def _key_filter(

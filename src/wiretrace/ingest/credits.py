@@ -220,7 +220,7 @@ def analyze_credits(
     body_lines_seen = 0
     # Most articles name no agency, and then no line needs the phrase rules (the costly
     # part): a set lookup of the words decides.
-    mentions = may_name_agency(text_words(text) if words is None else words)
+    mentions = may_name_agency(words) if words is not None else may_mention_agency(text)
     for line, kind in _lines(text, tuple(excluded)):
         stripped = line.strip()
         if not stripped or kind in _IGNORED_KINDS:
@@ -299,6 +299,80 @@ def may_name_agency(words: Iterable[str]) -> bool:
 @cache
 def _key_set() -> frozenset[str]:
     return frozenset(_key_words())
+
+
+#: For ASCII text (as bytes): letters and hyphens kept, every other byte a space.
+_SPACES = bytes(
+    b if b < 128 and (chr(b).isalpha() or chr(b) == "-") else ord(" ") for b in range(256)
+)
+
+
+def may_mention_agency(text: str) -> bool:
+    """``may_name_agency(text_words(text))``, or True where that is False only when no
+    agency can be named (so it is as sound): the test, without a regex match per word.
+
+    In ASCII text (and in text whose other characters are all the typographic
+    apostrophe or neither letters nor marks) every word :func:`text_words` finds, and
+    every part of one cut at an apostrophe, is a piece of the text split at everything
+    but letters and hyphens, leading hyphens dropped; no name part starts with one. So
+    the key words are looked up among those pieces, made by C-level passes over the
+    text's bytes. Other text takes the word path.
+    """
+    plain = _ascii_letters(text)
+    if plain is None:
+        return may_name_agency(text_words(text))
+    spaced = b" " + plain.encode("ascii").translate(_SPACES)
+    while b" -" in spaced:
+        spaced = spaced.replace(b" -", b" ")
+    pieces = spaced.split()
+    key_set = _byte_key_set()
+    if key_set.isdisjoint(pieces):
+        return False
+    present = set(pieces)
+    keys = _byte_key_words()
+    return any(forms <= present for key in key_set & present for forms in keys[key])
+
+
+@cache
+def _byte_key_words() -> dict[bytes, tuple[frozenset[bytes], ...]]:
+    """``_key_words`` in ASCII bytes (names with other characters left out: ASCII
+    text cannot hold them)."""
+    out: dict[bytes, tuple[frozenset[bytes], ...]] = {}
+    for key, forms in _key_words().items():
+        if not key.isascii():
+            continue
+        ascii_forms = tuple(
+            frozenset(p.encode("ascii") for p in form)
+            for form in forms
+            if all(p.isascii() for p in form)
+        )
+        if ascii_forms:
+            out[key.encode("ascii")] = ascii_forms
+    return out
+
+
+@cache
+def _byte_key_set() -> frozenset[bytes]:
+    return frozenset(_byte_key_words())
+
+
+_NON_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _ascii_letters(text: str) -> str | None:
+    """``text`` in ASCII for :func:`may_mention_agency` (typographic apostrophes as
+    "'", other non-ASCII characters that are neither letters nor marks as spaces), or
+    None when it has a non-ASCII letter or mark."""
+    if text.isascii():
+        return text
+    for ch in set(_NON_ASCII.findall(text)):
+        if ch == "’":
+            text = text.replace(ch, "'")
+        elif unicodedata.category(ch)[0] in "LM":
+            return None
+        else:
+            text = text.replace(ch, " ")
+    return text
 
 
 def _is_agency(name: str) -> bool:

@@ -88,7 +88,7 @@ class Stat:
         if path is None:
             return None
         try:
-            st = Path(path).stat()
+            st = os.stat(path)  # noqa: PTH116 (Path(path) would parse the path again)
         except OSError:
             return None
         return cls(st.st_size, st.st_mtime_ns)

@@ -342,17 +342,36 @@ def row_article(
     from wiretrace.ingest.credits import analyze_credits
     from wiretrace.ingest.language import detect_language
 
+    id = _as_str(row.get(settings.id_column)) or f"{src.id}#{n}"
+    title = _as_str(row.get(settings.title_column))
+    outlet = _as_str(row.get(settings.outlet_column))
+    url = _as_str(row.get(settings.url_column))
+    if not _encodable(text, id, title, outlet, url):
+        # JSON may escape half of a UTF-16 pair ("\\ud800"): no UTF-8 text has it.
+        return IngestIssue(where, "unpaired surrogate (invalid Unicode) in a text value")
     credits = analyze_credits(text)
     return Article(
-        id=_as_str(row.get(settings.id_column)) or f"{src.id}#{n}",
+        id=id,
         text=text,
-        title=_as_str(row.get(settings.title_column)),
+        title=title,
         source=where,
         kind=src.kind,
-        outlet=_as_str(row.get(settings.outlet_column)),
-        url=_as_str(row.get(settings.url_column)),
+        outlet=outlet,
+        url=url,
         published=_as_datetime(row.get(settings.published_column), settings, where),
         credits=tuple(credits.credits),
         dateline=credits.dateline,
         language=detect_language(text),
     )
+
+
+def _encodable(*values: str | None) -> bool:
+    """True when every value can be written as UTF-8 (no unpaired surrogate)."""
+    for value in values:
+        if value is None or value.isascii():
+            continue
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+    return True

@@ -225,6 +225,21 @@ def _words(line: str) -> list[str]:
     return words
 
 
+#: For ASCII lines: letters to "a", apostrophes and hyphens dropped, the rest a space.
+_WORD_MARKS = bytes(
+    ord("a") if chr(b).isascii() and chr(b).isalpha() else ord(" ") for b in range(256)
+)
+
+
+def _count_words(line: str) -> int:
+    """``len(_words(line))``, without building the words for ASCII lines: each word
+    there is a maximal run of letters, apostrophes and hyphens holding a letter, so
+    with apostrophes and hyphens dropped, a maximal run of letters."""
+    if not line.isascii():
+        return len(_WORD.findall(line))
+    return (b" " + line.encode("ascii").translate(_WORD_MARKS, b"'-")).count(b" a")
+
+
 def _may_be_copyright(low: str) -> bool:
     """A cheap necessary condition for ``_COPYRIGHT`` (``low``: the line lowered)."""
     return "©" in low or "(c)" in low or "copyright" in low or "all rights" in low
@@ -257,20 +272,30 @@ def _title_case_share(words: list[str]) -> float:
     return sum(1 for w in long_words if w[0].isupper()) / len(long_words)
 
 
-_HAS_DIGIT = re.compile(r"\d")
+#: Every alternative of ``_DATE`` holds a four-digit year: a necessary condition.
+_HAS_YEAR = re.compile(r"\d{4}")
 _HAS_SECTION_MARK = re.compile(r"[/>»›|]")
 _NOT_ALNUM = regex.compile(r"[^\p{L}\p{N}]+")
 
 
+#: For ASCII text: everything but letters and digits to a space (what ``_NOT_ALNUM``
+#: removes there).
+_ASCII_NOT_ALNUM = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+
+
 def _fold(s: str) -> str:
+    if s.isascii():  # the same result with one C-level pass instead of a regex
+        return " ".join(s.lower().translate(_ASCII_NOT_ALNUM).split())
     return " ".join(_NOT_ALNUM.sub(" ", s.casefold()).split())
 
 
-def _header_kind(line: str, meta: _Meta, settings: IngestSettings) -> str | None:
+def _header_kind(
+    line: str, meta: _Meta, settings: IngestSettings, title: str | None = None
+) -> str | None:
     """The span kind of a metadata line under the title, filling ``meta``; None if the
-    line is not one."""
+    line is not one. ``title``: ``_fold(meta.title)`` when the caller has it."""
     plain = _undecorate(line)
-    if meta.title and _fold(plain) == _fold(meta.title):
+    if meta.title and _fold(plain) == (title if title is not None else _fold(meta.title)):
         return "header"  # the title repeated (often in another case)
     if _URL_ONLY.match(plain):
         meta.add_link(_URL_ONLY.match(plain).group("url"))  # type: ignore[union-attr]
@@ -280,7 +305,7 @@ def _header_kind(line: str, meta: _Meta, settings: IngestSettings) -> str | None
     rest = plain
     when: datetime | None = None
     # Cheap necessary conditions first: these two regexes backtrack on every word.
-    date_match = _DATE.search(rest) if _HAS_DIGIT.search(rest) else None
+    date_match = _DATE.search(rest) if _HAS_YEAR.search(rest) else None
     if date_match is not None:
         when = parse_date(date_match.group(), settings.default_timezone)
         if when is not None:
@@ -331,13 +356,16 @@ def _footer_kind(line: str, meta: _Meta) -> str | None:
     if md_link is not None:
         meta.add_link(md_link.group("url"))
         return "link"
-    if _COPYRIGHT.search(plain):
+    # Cheap necessary conditions (ASCII lines) before the regexes that scan the line.
+    low = plain.lower()
+    folds = not plain.isascii()  # case-insensitive matching may fold other characters
+    if (folds or _may_be_copyright(low)) and _COPYRIGHT.search(plain):
         return "copyright"
     if _FOOTER_NOTE.match(plain):
         for url in _URL.findall(plain):
             meta.add_link(url)
         return "footer"
-    site = _SITE_LINE.match(plain)
+    site = _SITE_LINE.match(plain) if folds or "http" in low else None
     if site is not None:
         name = site.group("name").strip(" -|:,")
         words = _words(name)
@@ -354,9 +382,8 @@ def _footer_kind(line: str, meta: _Meta) -> str | None:
     return None
 
 
-def _body_kind(line: str, meta: _Meta, markdown: bool, seen: list[str]) -> str | None:
-    """The boilerplate kind of a line between header and footer; None for body text.
-    The words of a body line are added to ``seen`` (for the credit rules)."""
+def _body_kind(line: str, meta: _Meta, markdown: bool) -> str | None:
+    """The boilerplate kind of a line between header and footer; None for body text."""
     # The cheap tests before each match are necessary conditions of its regex.
     image = _MD_IMAGE.match(line) if line.startswith("![") else None
     if image is not None:
@@ -373,16 +400,12 @@ def _body_kind(line: str, meta: _Meta, markdown: bool, seen: list[str]) -> str |
     if url_only is not None:
         meta.add_link(url_only.group("url"))
         return "link"
-    words = _words(plain)
-    kind = _line_kind(plain, words)
-    if kind is None:
-        seen.extend(words)
-    return kind
+    return _line_kind(plain)
 
 
-def _line_kind(plain: str, words: list[str]) -> str | None:
-    """The boilerplate kind of an undecorated body line with these words, or None."""
-    n = len(words)
+def _line_kind(plain: str) -> str | None:
+    """The boilerplate kind of an undecorated body line, or None."""
+    n = _count_words(plain)  # the words themselves only for the headline rule
     if n == 0:
         return None
     if n <= 6 and _fold(plain) in _NAVIGATION:
@@ -398,12 +421,12 @@ def _line_kind(plain: str, words: list[str]) -> str | None:
         return "caption"
     if _is_sentence(plain):
         return None
-    if 5 <= n <= _MAX_CAPTION_WORDS and _DATE.search(plain):
+    if 5 <= n <= _MAX_CAPTION_WORDS and _HAS_YEAR.search(plain) and _DATE.search(plain):
         return "caption"  # "Activists walk past ... 16 March 2019 Washington"
     if (
         _MIN_HEADLINE_WORDS <= n <= _MAX_HEADLINE_WORDS
         and not _LISTISH.search(plain)
-        and _title_case_share(words) >= 0.9
+        and _title_case_share(_words(plain)) >= 0.9
     ):
         return "related"
     return None
@@ -479,8 +502,9 @@ def parse_text(
             spans.append(Span(rest[0].start, rest[0].end, "header"))
             rest = rest[1:]
     head = 0
+    folded_title = _fold(meta.title) if meta.title else None
     while head < min(len(rest), _MAX_HEADER_LINES):
-        header_kind = _header_kind(rest[head].text, meta, settings)
+        header_kind = _header_kind(rest[head].text, meta, settings, folded_title)
         if header_kind is None:
             break
         spans.append(Span(rest[head].start, rest[head].end, header_kind))
@@ -493,15 +517,14 @@ def parse_text(
             break
         footer.append(Span(rest[tail - 1].start, rest[tail - 1].end, footer_kind))
         tail -= 1
-    body_words: list[str] = []
     for line in rest[head:tail]:
-        body_kind = _body_kind(line.text, meta, markdown, body_words)
+        body_kind = _body_kind(line.text, meta, markdown)
         if body_kind is not None:
             spans.append(Span(line.start, line.end, body_kind))
     spans.extend(reversed(footer))
     spans.sort(key=lambda s: s.start)
     excluded = tuple(spans)
-    credits = analyze_credits(text, excluded, meta.byline, words=body_words)
+    credits = analyze_credits(text, excluded, meta.byline)
     return Article(
         id=id,
         text=text,
@@ -574,7 +597,11 @@ def load_bytes_stat(
                 raise InputTooLarge(
                     src.display, f"{before.st_size} bytes, over ingest.max_article_bytes ({limit})"
                 )
-            data = fh.read(limit + 1)
+            # Asking for the size read (not the limit) spares allocating a buffer of
+            # the limit's size for each file; a file that grew is read on to the limit.
+            data = fh.read(before.st_size + 1)
+            if len(data) > before.st_size:
+                data += fh.read(limit + 1 - len(data))
             after = os.fstat(fh.fileno())
     except OSError as exc:
         raise IngestError(src.display, f"cannot read: {exc.strerror or exc}") from None

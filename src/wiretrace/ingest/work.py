@@ -22,6 +22,7 @@ its inputs (or rows) with an issue; the rest go on in a fresh pool.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import threading
@@ -35,7 +36,7 @@ from typing import Any
 from wiretrace.errors import IngestError
 from wiretrace.ingest.base import Record, SourceInput
 from wiretrace.ingest.filestate import Stat, stable_digest
-from wiretrace.models import Article, IngestIssue
+from wiretrace.models import Article, IngestIssue, Span
 from wiretrace.settings import IngestSettings
 from wiretrace.text.tokens import word_count
 
@@ -221,6 +222,46 @@ def _run(job: Job, settings: IngestSettings) -> Any:
     return job.result
 
 
+def _run_packed(job: Job, settings: IngestSettings) -> Any:
+    """``_run`` in a worker process, its articles packed for the way back."""
+    result = _run(job, settings)
+    if job.kind == "files":
+        return [([_pack(o) for o in outputs], digest, stat) for outputs, digest, stat in result]
+    return [_pack(o) for o in result]
+
+
+def _unpacked(job: Job, result: Any) -> Any:
+    """The result of ``_run_packed`` as ``_run`` gives it."""
+    if job.kind == "files":
+        return [([_unpack(o) for o in outputs], digest, stat) for outputs, digest, stat in result]
+    return [_unpack(o) for o in result]
+
+
+#: An article as plain values (its fields in order, spans as tuples): pickling a frozen
+#: dataclass goes through Python code per object (``dataclasses``' state functions),
+#: which cost as much as the rest of the trip between processes.
+_ARTICLE_FIELDS = tuple(f.name for f in dataclasses.fields(Article))
+_EXCLUDED = _ARTICLE_FIELDS.index("excluded")
+
+
+def _pack(output: Output) -> Any:
+    record, words, content_hash = output
+    if not isinstance(record, Article):
+        return output
+    values = [getattr(record, name) for name in _ARTICLE_FIELDS]
+    values[_EXCLUDED] = tuple((s.start, s.end, s.kind) for s in record.excluded)
+    return tuple(values), words, content_hash
+
+
+def _unpack(packed: Any) -> Output:
+    record, words, content_hash = packed
+    if not isinstance(record, tuple):
+        return packed  # type: ignore[no-any-return]
+    values = list(record)
+    values[_EXCLUDED] = tuple(Span(*s) for s in values[_EXCLUDED])
+    return Article(*values), words, content_hash
+
+
 def _failed(job: Job, srcs: list[SourceInput], reason: str) -> Any:
     """The result of a job whose worker died."""
     if job.kind == "files":
@@ -335,13 +376,20 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing
 
     # forkserver: DuckDB's threads run in this process, and forking a threaded process
-    # is unsafe; the server preloads the readers so each worker starts warm.
+    # is unsafe; the server preloads the readers and their models (ingest.preload) so
+    # each worker starts warm and they share one copy. (Each child also imports the
+    # parent's main module: the `wiretrace` command's is the light wiretrace.__main__,
+    # which imports the CLI only when run as the program.)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(
-        ["wiretrace.ingest.work", "wiretrace.ingest.textfile", "wiretrace.ingest.tables"]
+        ["wiretrace.ingest.work", "wiretrace.ingest.textfile", "wiretrace.ingest.tables",
+         "wiretrace.ingest.preload"]
     )
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_watch_parent, initargs=(os.getpid(),)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_watch_parent,
+        initargs=(os.getpid(),),
     )
 
 
@@ -357,7 +405,7 @@ def _run_pooled(
         if job.kind == "done":
             pending.append((job, None))
         else:
-            pending.append((job, pool.submit(_run, job, settings)))
+            pending.append((job, pool.submit(_run_packed, job, settings)))
 
     try:
         exhausted = False
@@ -375,7 +423,7 @@ def _run_pooled(
                 yield job, job.result
                 continue
             try:
-                result = future.result()
+                result = _unpacked(job, future.result())
             except BrokenProcessPool:
                 log.warning("an ingest worker process died; restarting the pool")
                 result = _failed(job, srcs, "worker process died while reading")

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 NEAR_DUP_KINDS = {"verbatim", "flood", "spun", "shuffled"}
@@ -197,15 +197,18 @@ def check_latency_python(db: Path, ids: list[str]) -> dict[str, object]:
     return {**_percentiles(samples, cpu), "with_pairs": found}
 
 
-def check_latency_http(db: Path, ids: list[str]) -> dict[str, object]:
+def check_latency_http(
+    db: Path, ids: list[str], warm_ids: Sequence[str] = ()
+) -> dict[str, object]:
     """POST /api/check on a real uvicorn server (``wiretrace serve``; when it does not
-    come up, the minimal FastAPI app in ``bench/check_app.py``), one client."""
+    come up, the minimal FastAPI app in ``bench/check_app.py``), one client; the server
+    first answers ``warm_ids`` (other stored articles, not measured)."""
     import httpx
 
     from wiretrace import open_collection
 
     with open_collection(db, read_only=True) as col:
-        articles = col.store.articles_by_id(ids)
+        articles = col.store.articles_by_id([*ids, *warm_ids])
     port = 8765
     server, which = _start_server(db, port)
     try:
@@ -217,6 +220,8 @@ def check_latency_http(db: Path, ids: list[str]) -> dict[str, object]:
                 return client.post("/api/check", json=body)
 
             ask(ids[0]).raise_for_status()
+            for i in warm_ids:
+                ask(i).raise_for_status()
             cpu: list[float] = []
             found = 0
             for i in ids:

@@ -3,14 +3,22 @@
 For each size, ``bench/corpus.py`` writes a collection with planted reuse (reused when
 already there), then each engine runs in a fresh process on its ``articles.jsonl``:
 
-- local: ``wiretrace run articles.jsonl --db local.duckdb`` (DuckDB + process pool);
+- local: ingest + ``Collection.update`` + stories into ``local.duckdb`` (what
+  ``wiretrace run articles.jsonl --db local.duckdb`` does), with the incremental
+  index's own stage seconds;
 - spark: ``wiretrace run articles.jsonl --engine spark --master local[2] --out ck``
   (Parquet checkpoints only, no DuckDB load; the load is timed apart with ``--db``
   on the finished checkpoints, which skips every stage).
 
-Prints wall time, peak RSS of the process tree's main process (the Spark JVM is a child:
-its memory is not in that figure), the Spark stages' own seconds (from the checkpoint
-markers), and whether both engines found the same (source, target) pairs.
+For each run: wall seconds, CPU seconds of the whole process tree (the Spark JVM and
+Python workers included), peak memory of the process tree (PSS summed over its
+processes, sampled every second; forked workers' shared pages counted once), the load
+average during the run (the machine is shared), the stages' own seconds, and how far
+both engines' (source, target) pairs agree.
+
+Each engine's figures are kept in ``WORK/run<N>/<engine>.json``, so the engines can be
+run apart (``--engines local``, later ``--engines spark``) and ``--report`` prints
+what is there.
 
 Run: ``python bench/bench_spark.py --sizes 10000 100000 --work bench/out/spark``.
 The machine's two cores are shared with other jobs: figures vary by tens of percent.
@@ -25,11 +33,15 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGES = ("ingest", "normalize", "fingerprint", "candidates", "align", "attribute")
+ENGINES = ("local", "spark")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+_TICK = os.sysconf("SC_CLK_TCK")
 
 
 def _corpus(size: int, work: Path) -> Path:
@@ -43,16 +55,122 @@ def _corpus(size: int, work: Path) -> Path:
     return folder / "articles.jsonl"
 
 
-def _timed(cmd: list[str], log: Path) -> tuple[float, float, int]:
-    """(seconds, peak RSS of the direct child in MB, exit code)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+class _Tree:
+    """Samples a process tree every ``every`` seconds from /proc: the peak of the
+    summed RSS, the CPU seconds of every process seen (its last reading), the load
+    average."""
+
+    def __init__(self, root: int, every: float = 1.0) -> None:
+        self.root = root
+        self.every = every
+        self.peak_mb = 0.0
+        self.cpu: dict[int, float] = {}
+        self.loads: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(ppid, []).append(int(entry.name))
+        out, todo = [], [self.root]
+        while todo:
+            pid = todo.pop()
+            out.append(pid)
+            todo.extend(children.get(pid, ()))
+        return out
+
+    @staticmethod
+    def _memory(pid: int) -> int:
+        """Bytes a process holds: its PSS (shared pages split between the processes
+        sharing them, so forked workers are not counted twice), else its RSS."""
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE
+
+    def _sample(self) -> None:
+        rss = 0
+        for pid in self._tree():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                rss += self._memory(pid)
+            except (OSError, IndexError, ValueError):
+                continue
+            self.cpu[pid] = (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+        self.peak_mb = max(self.peak_mb, rss / 2**20)
+        self.loads.append(os.getloadavg()[0])
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _timed(cmd: list[str], log: Path) -> dict[str, float]:
+    """Runs ``cmd`` (output to ``log``): wall and CPU seconds, peak RSS of the tree,
+    load average (mean and max of the samples), exit code."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with log.open("w") as fh:
-        proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, check=False,
-                              env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYSPARK_PYTHON": sys.executable})
+        tree = _Tree(proc.pid)
+        rc = proc.wait()
+        tree.stop()
     seconds = time.perf_counter() - t0
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
-    return seconds, peak, proc.returncode
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    reaped = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    loads = tree.loads or [os.getloadavg()[0]]
+    return {
+        "wall_s": round(seconds, 1),
+        # processes reaped by their parents are in rusage; the JVM may not be: the
+        # larger of that and the sampled tree
+        "cpu_s": round(max(reaped, sum(tree.cpu.values())), 1),
+        "peak_rss_mb": round(tree.peak_mb),
+        "load_mean": round(sum(loads) / len(loads), 1),
+        "load_max": round(max(loads), 1),
+        "rc": rc,
+    }
+
+
+def _local_driver(db: str, articles: str) -> None:
+    """What ``wiretrace run`` does on the local engine, with each stage's seconds."""
+    from wiretrace.collection import open_collection
+
+    with open_collection(db) as coll:
+        t0 = time.perf_counter()
+        coll.ingest([articles])
+        t1 = time.perf_counter()
+        done = coll.update()
+        t2 = time.perf_counter()
+        coll.update_stories()
+        t3 = time.perf_counter()
+        print(json.dumps({
+            "stage_s": {
+                "ingest": round(t1 - t0, 1),
+                **{k: round(v, 1) for k, v in done.seconds.items()},
+                "update": round(t2 - t1, 1),
+                "stories": round(t3 - t2, 1),
+            },
+            "aligned_pairs": done.aligned,
+            "candidates": done.candidates,
+            "pairs": coll.store.count_pairs(),
+        }))
 
 
 def _local_pairs(db: Path) -> set[tuple[str, str]]:
@@ -86,59 +204,95 @@ def _join_rows(out: Path, max_df: int = 1000) -> int:
     return int(value or 0)
 
 
-def bench(
-    size: int, work: Path, master: str, partitions: int, uri: bool = False
+def run_local(articles: Path, run_dir: Path) -> dict[str, object]:
+    db = run_dir / "local.duckdb"
+    for old in (db, Path(f"{db}.wal"), Path(f"{db}.tmp")):
+        if old.is_dir():
+            shutil.rmtree(old)
+        elif old.exists():
+            old.unlink()
+    log = run_dir / "local.log"
+    cmd = [sys.executable, __file__, "--local-driver", str(db), str(articles)]
+    row: dict[str, object] = {"engine": "local", **_timed(cmd, log)}
+    if row["rc"]:
+        raise SystemExit(f"local run failed, see {log}")
+    row.update(json.loads(log.read_text().strip().splitlines()[-1]))
+    return row
+
+
+def run_spark(
+    articles: Path, run_dir: Path, master: str, partitions: int, uri: bool
 ) -> dict[str, object]:
-    articles = _corpus(size, work)
-    run_dir = work / f"run{size}"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
     exe = [shutil.which("wiretrace") or "wiretrace"]
-    local_db = run_dir / "local.duckdb"
-    local_s, local_mb, rc = _timed([*exe, "run", str(articles), "--db", str(local_db)],
-                                   run_dir / "local.log")
-    if rc:
-        raise SystemExit(f"local run failed, see {run_dir / 'local.log'}")
     out = run_dir / "ck"
+    shutil.rmtree(out, ignore_errors=True)
+    spark_db = run_dir / "spark.duckdb"
+    spark_db.unlink(missing_ok=True)
     spark_input = f"file://{articles.resolve()}" if uri else str(articles)
     spark_cmd = [*exe, "run", spark_input, "--engine", "spark", "--master", master,
                  "--out", str(out), "--set", f"spark.shuffle_partitions={partitions}"]
-    spark_s, spark_mb, rc = _timed(spark_cmd, run_dir / "spark.log")
-    if rc:
+    row: dict[str, object] = {"engine": "spark", "master": master, "partitions": partitions,
+                              "input": "uri" if uri else "path",
+                              **_timed(spark_cmd, run_dir / "spark.log")}
+    if row["rc"]:
         raise SystemExit(f"spark run failed, see {run_dir / 'spark.log'}")
-    load_s, _, rc = _timed([*spark_cmd, "--db", str(run_dir / "spark.duckdb")],
-                           run_dir / "load.log")
-    stages = {}
-    for stage in STAGES:
-        info = json.loads((out / stage / "_STAGE_DONE.json").read_text())
-        stages[stage] = info.get("seconds")
-    cand = json.loads((out / "candidates" / "_STAGE_DONE.json").read_text())
-    fp = json.loads((out / "fingerprint" / "_STAGE_DONE.json").read_text())
-    aligned = json.loads((out / "align" / "_STAGE_DONE.json").read_text())
-    lp, sp = _local_pairs(local_db), _spark_pairs(out)
-    return {
-        "articles": size,
-        "spark_input": "uri" if uri else "path",
-        "local_s": round(local_s, 1),
-        "local_rss_mb": round(local_mb),
-        "spark_s": round(spark_s, 1),
-        "spark_driver_rss_mb": round(spark_mb),
-        "spark_load_s": round(load_s, 1),
-        "spark_stage_s": stages,
-        "postings": fp["postings"],
-        "join_rows": _join_rows(out),
-        "candidates": cand["pairs"],
-        "aligned_pairs": aligned.get("pairs"),
-        "pairs_local": len(lp),
-        "pairs_spark": len(sp),
-        "same_pairs": lp == sp,
-    }
+    row["load"] = _timed([*spark_cmd, "--db", str(spark_db)], run_dir / "load.log")
+    info = {s: json.loads((out / s / "_STAGE_DONE.json").read_text()) for s in STAGES}
+    row["stage_s"] = {s: info[s].get("seconds") for s in STAGES}
+    row["postings"] = info["fingerprint"]["postings"]
+    row["join_rows"] = _join_rows(out)
+    row["candidates"] = info["candidates"]["pairs"]
+    row["aligned_pairs"] = info["align"].get("pairs")
+    row["aligned_with_passages"] = info["align"].get("aligned")
+    row["pairs"] = info["attribute"].get("pairs")
+    return row
+
+
+def parity(run_dir: Path) -> dict[str, object] | None:
+    """How far the two engines' final (source, target) pairs agree."""
+    if not (run_dir / "local.duckdb").exists() or not (run_dir / "ck" / "attribute").exists():
+        return None
+    lp, sp = _local_pairs(run_dir / "local.duckdb"), _spark_pairs(run_dir / "ck")
+    return {"pairs_local": len(lp), "pairs_spark": len(sp), "same_pairs": lp == sp,
+            "only_local": len(lp - sp), "only_spark": len(sp - lp)}
+
+
+def bench(size: int, work: Path, engines: list[str], master: str, partitions: int,
+          uri: bool) -> dict[str, object]:
+    articles = _corpus(size, work)
+    run_dir = work / f"run{size}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for engine in engines:
+        row = (run_local(articles, run_dir) if engine == "local"
+               else run_spark(articles, run_dir, master, partitions, uri))
+        (run_dir / f"{engine}.json").write_text(json.dumps(row, indent=1))
+        print(json.dumps(row), flush=True)
+    return report(size, work)
+
+
+def report(size: int, work: Path) -> dict[str, object]:
+    run_dir = work / f"run{size}"
+    rows: dict[str, object] = {"articles": size}
+    for engine in ENGINES:
+        path = run_dir / f"{engine}.json"
+        if path.is_file():
+            rows[engine] = json.loads(path.read_text())
+    rows["parity"] = parity(run_dir)
+    return rows
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--local-driver"]:
+        _local_driver(argv[1], argv[2])
+        return 0
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "spark")
+    parser.add_argument("--engines", nargs="+", choices=ENGINES, default=list(ENGINES),
+                        help="engines to run (each keeps its figures in WORK/run<N>/)")
+    parser.add_argument("--report", action="store_true",
+                        help="run nothing: print the figures kept in WORK")
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--partitions", type=int, default=8,
                         help="spark.shuffle_partitions for the Spark runs")
@@ -149,16 +303,22 @@ def main(argv: list[str] | None = None) -> int:
     args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in args.sizes:
-        row = bench(size, args.work, args.master, args.partitions, args.uri)
+        row = (report(size, args.work) if args.report
+               else bench(size, args.work, args.engines, args.master, args.partitions,
+                          args.uri))
         print(json.dumps(row), flush=True)
         rows.append(row)
-    print("\n| articles | local s | spark s (to Parquet) | + load s | faster | same pairs |")
-    print("|---|---|---|---|---|---|")
+    print("\n| articles | engine | wall s | CPU s | peak RSS MB | load avg | stages s |")
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
-        ratio = float(r["spark_s"]) / float(r["local_s"])  # type: ignore[arg-type]
-        faster = f"local x{ratio:.1f}" if ratio > 1 else f"spark x{1 / ratio:.1f}"
-        print(f"| {r['articles']:,} | {r['local_s']} | {r['spark_s']} | {r['spark_load_s']} "
-              f"| {faster} | {r['same_pairs']} ({r['pairs_local']}) |")
+        for engine in ENGINES:
+            e = r.get(engine)
+            if isinstance(e, dict):
+                stages = ", ".join(f"{k} {v}" for k, v in e["stage_s"].items()
+                                   if isinstance(v, int | float))
+                print(f"| {r['articles']:,} | {engine} | {e['wall_s']} | {e['cpu_s']} "
+                      f"| {e['peak_rss_mb']} | {e['load_mean']} | {stages} |")
+        print(f"parity: {r['parity']}")
     return 0
 
 

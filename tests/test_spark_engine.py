@@ -271,6 +271,181 @@ def test_boilerplate_parity_with_the_local_engine(spark: object, tmp_path: Path)
     assert "site/copy" in masked and "flood/origin" in masked
 
 
+FOOTER = (
+    "The Gazette is part of the Northern Press group. Letters to the editor may be sent to "
+    "our office on the High Street or by email, and every letter is read by the editor "
+    "before the Thursday edition goes to print each week."
+)
+
+
+def _footer_corpus(path: Path) -> Path:
+    """Stories of several outlets; one outlet (the Gazette) puts its footer under each
+    of its six stories: six near-duplicate groups hold it, more than ``max_df`` = 3 of
+    this test, yet under the share that makes it collection boilerplate. One Gazette
+    story takes two paragraphs of another Gazette story (real reuse: a candidate pair
+    whose alignment also finds the footer), one takes a paragraph of a Wire story, and
+    a reprint flood (one group) carries the footer too."""
+    from reuse_corpus import bbc, flood, record, write_jsonl
+
+    records = []
+    for k, rel in enumerate(("business/060", "tech/070", "sport/080", "entertainment/090")):
+        title, paras = bbc(f"{rel}.txt")
+        records.append(record(f"gazette/{rel}", title, [*paras, FOOTER], "Gazette", 1 + k))
+    for k, rel in enumerate(("business/061", "tech/071", "sport/081", "entertainment/091",
+                             "business/062", "tech/072")):
+        title, paras = bbc(f"{rel}.txt")
+        records.append(record(f"wire/{rel}", title, paras, f"Outlet {k % 3}", 1 + k))
+    _, own = bbc("tech/150.txt")
+    _, taken = bbc("business/060.txt")
+    records.append(record("gazette/copy", "Markets", [own[0], taken[1], taken[2], own[1],
+                                                      FOOTER], "Gazette", 12))
+    _, more = bbc("sport/151.txt")
+    _, wire = bbc("tech/071.txt")
+    records.append(record("gazette/wire", "Gadgets", [more[0], wire[2], more[1], FOOTER],
+                          "Gazette", 13))
+    for r in flood(4, "entertainment/120.txt"):
+        r["text"] = f"{r['text']}\n\n{FOOTER}"
+        records.append(r)
+    return write_jsonl(path, records)
+
+
+def test_frequent_footer_parity_with_the_local_engine(spark: object, tmp_path: Path) -> None:
+    """An outlet's footer in more than ``detect.max_df`` groups is dropped from the
+    candidate join, and a passage made of it (found when a real reuse pair is aligned)
+    is dropped by both engines: the same pairs, passages and edits, none of them the
+    footer, the real reuse kept."""
+    settings = Settings().with_overrides({"detect.max_df": 3})
+    path = str(_footer_corpus(tmp_path / "gazette.jsonl"))
+    with open_collection(tmp_path / "local.duckdb", settings) as coll:
+        coll.run((path,))
+        local = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    out, db = tmp_path / "ck", tmp_path / "spark.duckdb"
+    get_engine("spark", spark=spark).run(RunRequest((path,), settings, db=db, out=out))
+    with open_collection(db, settings, read_only=True) as coll:
+        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    assert spark_pairs == local
+    found = {(p.source, p.target) for p in spark_pairs}
+    assert {("gazette/business/060", "gazette/copy"), ("wire/tech/071", "gazette/wire")} <= found
+    assert any(p.source == "flood/origin" for p in spark_pairs)
+    assert sum(len(ps.edits) for p in spark_pairs for ps in p.passages) > 0
+    # the kernel alone finds the footer as a passage of the Gazette pair; both engines
+    # dropped it (only a flood's whole-text passages still hold it)
+    from wiretrace.engines.incremental import _prepare
+    from wiretrace.engines.local import _align_one
+
+    with open_collection(db, settings, read_only=True) as coll:
+        a, b = (coll.article(x) for x in ("gazette/business/060", "gazette/copy"))
+    kernel = _align_one(_prepare(a, settings, None), _prepare(b, settings, None), settings, None)
+    assert any(ps.source_text.startswith("The Gazette is part") for ps in kernel)
+    for pair in spark_pairs:
+        if not pair.source.startswith("flood/"):
+            assert not any("Northern Press" in ps.target_text for ps in pair.passages), pair
+    ck = Checkpoints(out)
+    assert list(iter_parquet_rows(ck.table("candidates", "frequent")))  # the footer's
+    assert not list(iter_parquet_rows(ck.table("align", "boilerplate")))  # not boilerplate
+
+
+def _index_rows(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    """The local engine's detection index in a store: postings, articles (sketch,
+    group, rank), aligned raw pairs, swaps and the meta values beside them."""
+    with open_collection(db, Settings(), read_only=True) as coll:
+        con = coll.store.connection
+        return {
+            "postings": sorted(con.execute("SELECT hash, article FROM postings").fetchall()),
+            "indexed": sorted(con.execute(
+                "SELECT article, id, content_hash, size, m0, m1, m2, grp, rank FROM indexed"
+            ).fetchall()),
+            "aligned": sorted(con.execute(
+                "SELECT source, target, passages, raw FROM aligned WHERE passages > 0"
+            ).fetchall()),
+            "swaps": sorted(con.execute("SELECT x, y, source, target FROM swaps").fetchall()),
+            "meta": sorted(con.execute(
+                "SELECT key, value FROM meta WHERE key IN "
+                "('index_state', 'learned_swaps', 'boilerplate_hashes')"
+            ).fetchall()),
+        }
+
+
+def test_loaded_store_checks_and_grows_as_a_local_one(spark: object, tmp_path: Path) -> None:
+    """``run --engine spark --db`` leaves the local engine's detection index in the
+    store: ``check`` answers as on a store the local engine built (the site's notice
+    masked as shared boilerplate), and a later ``ingest`` of new articles is an
+    incremental update (no rebuild) that gives the local engine's pairs."""
+    site = _notice_corpus(tmp_path / "site.jsonl")
+    inputs = [str(site), str(SEEDS / "000_a7cae44381716f60.txt")]
+    local_db, spark_db = tmp_path / "local.duckdb", tmp_path / "spark.duckdb"
+    runner = CliRunner()
+    for extra in (["--db", str(local_db)],
+                  ["--engine", "spark", "--db", str(spark_db), "--out", str(tmp_path / "ck")]):
+        done = runner.invoke(main, ["run", *inputs, *extra], catch_exceptions=False)
+        assert done.exit_code == 0, done.output
+    assert _index_rows(spark_db) == _index_rows(local_db)
+
+    from reuse_corpus import bbc, flood, record, write_jsonl
+
+    _, own = bbc("tech/140.txt")
+    _, taken = bbc("tech/010.txt")
+    story = record("site/new", "Gadget show", [own[0], taken[1], own[1], NOTICE], "Site", 25)
+    query = tmp_path / "site-new.txt"
+    query.write_text(story["text"], encoding="utf-8")
+    seed = SEEDS / "003_aa80bf1ba9256955.txt"
+    for path, other in ((seed, "000_a7cae44381716f60"), (query, "site/tech/010")):
+        checks = [
+            runner.invoke(main, ["check", str(path), "--db", str(db), "--json"],
+                          catch_exceptions=False)
+            for db in (local_db, spark_db)
+        ]
+        assert checks[0].exit_code == checks[1].exit_code == 0
+        assert checks[1].stdout == checks[0].stdout
+        found = [json.loads(line) for line in checks[1].stdout.splitlines()]
+        assert [x["source"] for x in found] == [other]
+        assert not any("newsletter" in p["target_text"] for x in found for p in x["passages"])
+
+    reprint = flood(6)[-1]
+    reprint["text"] = f"{reprint['text']}\n\n{NOTICE}"
+    new = [str(write_jsonl(tmp_path / "new.jsonl", [story, reprint])), str(seed)]
+    added = runner.invoke(main, ["ingest", *new, "--db", str(local_db)], catch_exceptions=False)
+    assert added.exit_code == 0, added.output
+    with open_collection(spark_db, Settings()) as coll:
+        coll.ingest(new)
+        update = coll.update()
+    assert not update.rebuilt and update.new == 3  # only the new articles were indexed
+    with open_collection(local_db, Settings(), read_only=True) as coll:
+        local = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    with open_collection(spark_db, Settings(), read_only=True) as coll:
+        grown = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    assert grown == local
+    found = {(p.source, p.target) for p in grown}
+    assert {("000_a7cae44381716f60", "003_aa80bf1ba9256955"), ("site/tech/010", "site/new"),
+            ("flood/origin", reprint["id"])} <= found
+    assert _index_rows(spark_db) == _index_rows(local_db)
+
+
+def test_loading_into_a_store_with_other_articles_leaves_the_index_to_rebuild(
+    spark_run: dict[str, object], tmp_path: Path
+) -> None:
+    """Loaded into a store that holds other articles too, the run's pairs are stored
+    unmarked and the detection index is cleared: the next local update rebuilds it over
+    every article instead of mixing two indexes."""
+    from reuse_corpus import bbc, record, write_jsonl
+    from wiretrace.engines.load import load_results
+
+    db = tmp_path / "mixed.duckdb"
+    other = write_jsonl(tmp_path / "other.jsonl", [record("other/1", *bbc("tech/199.txt"),
+                                                          "Elsewhere", 1)])
+    with open_collection(db, Settings()) as coll:
+        coll.run([str(other)])
+        assert coll.store.meta("index_state")
+    put, stored = load_results(db, Checkpoints(spark_run["out"]), Settings())  # type: ignore[arg-type]
+    assert len(put.added) == 152 and stored
+    with open_collection(db, Settings()) as coll:
+        assert not coll.pairs_current
+        assert coll.store.meta("index_state") is None
+        assert coll.store.query("SELECT count(*) AS n FROM indexed").column("n")[0].as_py() == 0
+        update = coll.update()
+        assert update.rebuilt and update.new == 153
+
+
 def test_checkpoints_from_other_settings_are_refused(
     spark: object, spark_run: dict[str, object], inputs: tuple[str, ...], tmp_path: Path
 ) -> None:

@@ -11,10 +11,13 @@ ingest        inputs read by wiretrace's own readers, one task per group of inpu
 normalize     ``prep``: normalised body tokens and sentence spans per article
 fingerprint   ``postings``: (article key, hash, position), winnowed n-grams
 candidates    ``pairs`` (a, b, shared) and ``groups``: the relational plan of
-              ``detect.candidates`` as DataFrame operations (:mod:`.spark_plan`)
+              ``detect.candidates`` as DataFrame operations (:mod:`.spark_plan`);
+              ``frequent``: the hashes in more than ``detect.max_df`` groups
 align         ``boilerplate``: each article's shared boilerplate positions (the rule of
-              ``detect.shared_boilerplate``, over the postings); ``aligned``: the
-              alignment kernel over batches of pairs (mapInArrow), boilerplate masked
+              ``detect.shared_boilerplate``, over the postings); ``frequent``: each
+              article's frequent hashes; ``aligned``: the alignment kernel over
+              batches of pairs (mapInArrow), boilerplate masked, passages made of
+              frequent hashes dropped (the local engine's ``banal``)
 attribute     ``pairs_nested`` and the store's ``pairs``/``passages``/``edits``:
               learned aliases, origin and credit (``analyze.provenance.attribute``),
               copy chains resolved per connected group of pairs (pairs aligned to
@@ -23,9 +26,11 @@ attribute     ``pairs_nested`` and the store's ``pairs``/``passages``/``edits``:
 
 A stage whose marker exists is skipped (resume), provided it was made from the same
 inputs and settings (else :class:`EngineError`: remove the folder or pick another
-``--out``). With a store file the results are then loaded into it
-(:mod:`wiretrace.engines.load`). The checkpoint folder must be visible to the driver
-and every executor (a shared file system on a cluster).
+``--out``). With a store file the results are then loaded into it, with the local
+engine's detection index (:mod:`wiretrace.engines.load`), so ``check`` and later
+incremental ``ingest`` work on it as on a store the local engine built. The checkpoint
+folder must be visible to the driver and every executor (a shared file system on a
+cluster).
 
 pyspark is imported only when this engine runs (the ``spark`` extra).
 """
@@ -195,17 +200,14 @@ class SparkEngine:
         from wiretrace.engines.load import load_results
 
         assert request.db is not None
-        pairs_dir = ck.table("attribute", "pairs_nested") if ck.done("attribute") else None
-        put, stored = load_results(
-            request.db, ck.table("ingest", "articles"), pairs_dir, request.settings
-        )
+        put, stored = load_results(request.db, ck, request.settings)
         summary = result.ingest
         summary.articles_added = len(put.added)
         summary.updated = len(put.updated)
         summary.versions = list(put.updated)
         summary.unchanged = put.unchanged + len(put.refreshed)
         summary.refreshed = len(put.refreshed)
-        if pairs_dir is not None:
+        if stored is not None:
             result.pairs = stored
 
 
@@ -432,6 +434,7 @@ class _Run:
 
         cands = candidate_plan(self.read("fingerprint", "postings"), self.settings)
         _write(cands.pairs, self.ck.table("candidates", "pairs"))
+        _write(cands.frequent, self.ck.table("candidates", "frequent"))
         ids = self.read("normalize", "prep").select(F.col("key").alias("article"), "id")
         gids = ids.select(F.col("article").alias("group"), F.col("id").alias("group_id"))
         groups = cands.groups.join(ids, "article", "left").join(gids, "group", "left")
@@ -440,6 +443,7 @@ class _Run:
         return {
             "pairs": self.read("candidates", "pairs").count(),
             "grouped": self.read("candidates", "groups").count(),
+            "frequent": self.read("candidates", "frequent").count(),
         }
 
     def _align(self) -> dict[str, Any]:
@@ -449,7 +453,11 @@ class _Run:
             "id", "text", "excluded", "published", "published_utc_offset"
         )
         masked = self._boilerplate().select(F.col("article").alias("key"), "bp")
-        sides = self.read("normalize", "prep").join(arts, "id").join(masked, "key", "left")
+        frequent = self._frequent().select(F.col("article").alias("key"), "fq")
+        sides = (
+            self.read("normalize", "prep").join(arts, "id").join(masked, "key", "left")
+            .join(frequent, "key", "left")
+        )
         cols = [F.col(c) for c in sides.columns]
         x = sides.select(F.col("id").alias("lo"), F.struct(*cols).alias("x"))
         y = sides.select(F.col("id").alias("hi"), F.struct(*cols).alias("y"))
@@ -469,7 +477,24 @@ class _Run:
             "pairs": n_pairs,
             "aligned": self.read("align", "aligned").count(),
             "boilerplate_articles": self.read("align", "boilerplate").count(),
+            "frequent_articles": self.read("align", "frequent").count(),
         }
+
+    def _frequent(self) -> DataFrame:
+        """Each article's fingerprints in more than ``detect.max_df`` groups
+        (``align/frequent``: article key, ``fq``), from the candidates stage's
+        ``frequent`` table (recomputed from the postings for a checkpoint written
+        before that table existed)."""
+        from wiretrace.engines.spark_plan import candidate_plan, frequent_hashes
+
+        postings = self.read("fingerprint", "postings")
+        table = self.ck.table("candidates", "frequent")
+        if table.exists():
+            frequent = self.spark.read.parquet(str(table))
+        else:
+            frequent = candidate_plan(postings, self.settings).frequent
+        _write(frequent_hashes(postings, frequent), self.ck.table("align", "frequent"))
+        return self.read("align", "frequent")
 
     def _boilerplate(self) -> DataFrame:
         """The shared boilerplate's positions per article (``align/boilerplate``:

@@ -29,7 +29,13 @@ from wiretrace.detect.candidates import _SEEDS
 from wiretrace.errors import EngineError
 from wiretrace.settings import Settings
 
-__all__ = ["SparkCandidates", "boilerplate_positions", "candidate_plan", "connected_components"]
+__all__ = [
+    "SparkCandidates",
+    "boilerplate_positions",
+    "candidate_plan",
+    "connected_components",
+    "frequent_hashes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +48,9 @@ MAX_ROUNDS = 64
 class SparkCandidates:
     pairs: DataFrame  # a, b (article keys, a < b), shared
     groups: DataFrame  # article, group, size (members of groups of two or more)
+    #: hash: fingerprints in more than ``detect.max_df`` groups (dropped from the join;
+    #: the align stage drops passages made of them, as the local engine does)
+    frequent: DataFrame
 
 
 def connected_components(edges: DataFrame, src: str = "u", dst: str = "v") -> DataFrame:
@@ -138,9 +147,8 @@ def candidate_plan(postings: DataFrame, settings: Settings) -> SparkCandidates:
     minhash = _minhash_edges(fp, size, ds.near_duplicate).localCheckpoint()
     rep = _comp_of(size.select("article"), connected_components(minhash))
     cp = fp.join(rep, "article").select(F.col("grp").alias("article"), "hash").distinct()
-    df_ok = cp.groupBy("hash").agg(F.count(F.lit(1)).alias("df")).where(
-        F.col("df") <= ds.max_df
-    )
+    df = cp.groupBy("hash").agg(F.count(F.lit(1)).alias("df")).localCheckpoint()
+    df_ok = df.where(F.col("df") <= ds.max_df)
     kept = cp.join(df_ok.select("hash"), "hash")
     x = kept.select(F.col("article").alias("a"), "hash")
     y = kept.select(F.col("article").alias("b"), "hash")
@@ -168,7 +176,8 @@ def candidate_plan(postings: DataFrame, settings: Settings) -> SparkCandidates:
     groups = members.where(F.col("gsize") > 1).select(
         "article", F.col("grp").alias("group"), F.col("gsize").alias("size")
     )
-    return SparkCandidates(pairs=pairs, groups=groups)
+    frequent = df.where(F.col("df") > ds.max_df).select("hash")
+    return SparkCandidates(pairs=pairs, groups=groups, frequent=frequent)
 
 
 def _expand(fp: DataFrame, members: DataFrame, plain: DataFrame) -> DataFrame:
@@ -246,4 +255,18 @@ def boilerplate_positions(postings: DataFrame, groups: DataFrame, settings: Sett
         postings.join(common, "hash")
         .groupBy("article")
         .agg(F.collect_list(F.col("pos").cast("int")).alias("bp"))
+    )
+
+
+def frequent_hashes(postings: DataFrame, frequent: DataFrame) -> DataFrame:
+    """``(article, fq)``: each article's fingerprints among ``frequent`` (hashes in more
+    than ``detect.max_df`` groups: an outlet's footer or masthead), for the articles
+    that have any. The align stage hands each pair's source side its own, so the local
+    engine's predicate (:func:`wiretrace.engines.incremental.banal`) sees exactly the
+    frequent fingerprints it would look up."""
+    return (
+        postings.select("article", "hash")
+        .join(frequent.select("hash"), "hash")
+        .groupBy("article")
+        .agg(F.collect_set("hash").alias("fq"))
     )

@@ -253,20 +253,27 @@ def fingerprint_batches(
 # -- align ----------------------------------------------------------------------------
 
 
-def _side(row: Mapping[str, Any], settings: Settings) -> tuple[Article, Any]:
-    """An article (the fields alignment and coverage read) and its kernel view, its
-    shared boilerplate (``bp``) masked."""
-    from wiretrace.engines.local import Prepared
-    from wiretrace.text.fingerprint import article_key
+class _Side:
+    """One side of a pair to align: the article (the fields alignment and coverage
+    read), its kernel view with its shared boilerplate (``bp``) masked, the view
+    unmasked, and its fingerprints in more than ``detect.max_df`` groups (``fq``)."""
 
-    art = Article(
-        id=row["id"],
-        text=row["text"],
-        published=_published(row["published"], row["published_utc_offset"]),
-        excluded=tuple(Span(s["start"], s["end"], s["kind"]) for s in row["excluded"] or ()),
-    )
-    seq = _masked(seq_from_row(row), row.get("bp"), int(article_key(art.id)), settings)
-    return art, Prepared(row["text"], seq, sentences_from_row(row))
+    def __init__(self, row: Mapping[str, Any], settings: Settings) -> None:
+        from wiretrace.engines.local import Prepared
+        from wiretrace.text.fingerprint import article_key
+
+        self.article = Article(
+            id=row["id"],
+            text=row["text"],
+            published=_published(row["published"], row["published_utc_offset"]),
+            excluded=tuple(Span(s["start"], s["end"], s["kind"]) for s in row["excluded"] or ()),
+        )
+        seq = seq_from_row(row)
+        sentences = sentences_from_row(row)
+        self.plain = Prepared(row["text"], seq, sentences)
+        masked = _masked(seq, row.get("bp"), int(article_key(self.article.id)), settings)
+        self.masked = Prepared(row["text"], masked, sentences)
+        self.frequent = frozenset(int(h) for h in row.get("fq") or ())
 
 
 def _masked(seq: Any, positions: Iterable[int] | None, key: int, settings: Settings) -> Any:
@@ -315,9 +322,14 @@ def align_batches(
     batches: Iterator[pa.RecordBatch], settings: Settings
 ) -> Iterator[pa.RecordBatch]:
     """Candidate pairs joined with both sides (struct columns ``x`` and ``y``: article
-    id, text, excluded, published, tokens, sentences) -> raw reuse pairs, provisionally
-    oriented, exactly as :func:`wiretrace.detect.detect_collection` makes them."""
-    from wiretrace.detect import _pair, provisional_order
+    id, text, excluded, published, tokens, sentences, ``bp``, ``fq``) -> raw reuse pairs,
+    provisionally oriented, as the local engine makes them
+    (:func:`wiretrace.engines.incremental._align_chunk`): shared boilerplate masked
+    before aligning, passages made of frequent fingerprints (an outlet's footer in more
+    than ``detect.max_df`` groups) dropped by the local engine's own predicate
+    (:func:`wiretrace.engines.incremental.banal`) on the source side."""
+    from wiretrace.detect import _pair, body_word_starts, provisional_order
+    from wiretrace.engines.incremental import banal
     from wiretrace.engines.local import _align_one
 
     _maybe_die("align")
@@ -325,12 +337,17 @@ def align_batches(
     for batch in batches:
         out = []
         for row in batch.to_pylist():
-            (ax, px), (ay, py) = _side(row["x"], settings), _side(row["y"], settings)
-            src, _tgt = provisional_order(ax, ay)
-            (sa, sp), (ta, tp) = ((ax, px), (ay, py)) if src is ax else ((ay, py), (ax, px))
-            passages = _align_one(sp, tp, settings, aliases)
+            x, y = _Side(row["x"], settings), _Side(row["y"], settings)
+            first, _ = provisional_order(x.article, y.article)
+            src, tgt = (x, y) if first is x.article else (y, x)
+            passages = _align_one(src.masked, tgt.masked, settings, aliases)
+            if src.frequent:
+                passages = [p for p in passages
+                            if not banal(p, src.plain, settings, src.frequent)]
             if passages:
-                out.append(pair_row(_pair(sa, ta, passages)))
+                starts = (body_word_starts(src.plain.text, src.plain.seq),
+                          body_word_starts(tgt.plain.text, tgt.plain.seq))
+                out.append(pair_row(_pair(src.article, tgt.article, passages, starts)))
         if out:
             yield _batch(out, ALIGNED_SCHEMA)
 

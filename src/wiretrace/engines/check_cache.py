@@ -113,7 +113,6 @@ class StoreCache:
             _put(self._masked, key, value)
         return value
 
-
     def postings(self, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(hash, article) of the remembered postings of the hashes in ``query``, and
         the hashes of ``query`` not remembered (to look up in the store)."""

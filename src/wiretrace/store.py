@@ -744,15 +744,7 @@ class Store:
             )
             for table in ("edits", "passages", "pairs"):
                 con.execute(f"DELETE FROM {table}")
-            for name, tbl in (("pairs", pair_rows), ("passages", passage_rows),
-                              ("edits", edit_rows)):
-                if tbl.num_rows:
-                    con.register("_rows", tbl)
-                    try:
-                        cols = ", ".join(f'"{c}"' for c in tbl.schema.names)
-                        con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _rows")
-                    finally:
-                        con.unregister("_rows")
+            _insert_pair_tables(con, pair_rows, passage_rows, edit_rows)
         return int(pair_rows.num_rows)
 
     def write_rows(
@@ -950,15 +942,7 @@ class Store:
                     )
             finally:
                 con.unregister("_doomed")
-        for name, tbl in (("pairs", pair_rows), ("passages", passage_rows),
-                          ("edits", edit_rows)):
-            if tbl.num_rows:
-                con.register("_rows", tbl)
-                try:
-                    cols = ", ".join(f'"{c}"' for c in tbl.schema.names)
-                    con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _rows")
-                finally:
-                    con.unregister("_rows")
+        _insert_pair_tables(con, pair_rows, passage_rows, edit_rows)
         return int(pair_rows.num_rows)
 
     # -- SQL -------------------------------------------------------------------------
@@ -1225,6 +1209,20 @@ def _article_columns(
         "record_hash": list(records),
     }
     return columns
+
+
+def _insert_pair_tables(
+    con: duckdb.DuckDBPyConnection, pairs: pa.Table, passages: pa.Table, edits: pa.Table
+) -> None:
+    """Insert ``_pair_tables``' rows into ``pairs``, ``passages`` and ``edits``."""
+    for name, tbl in (("pairs", pairs), ("passages", passages), ("edits", edits)):
+        if tbl.num_rows:
+            con.register("_rows", tbl)
+            try:
+                cols = ", ".join(f'"{c}"' for c in tbl.schema.names)
+                con.execute(f"INSERT INTO {name} ({cols}) SELECT {cols} FROM _rows")
+            finally:
+                con.unregister("_rows")
 
 
 def _key_filter(

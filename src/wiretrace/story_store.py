@@ -280,16 +280,16 @@ def _save(store: Store, assigner: StoryAssigner, state: str, full: bool) -> None
 def story_states(store: Store, only: str | None = None) -> list[tuple[StoryState, str]]:
     """Every stored story (earliest first, undated last, then by id) with its label;
     with ``only``, that story alone (or none)."""
-    where, params = ("WHERE story = ?", [only]) if only is not None else ("", [])
+    params = [only] if only is not None else []
     rows = store.query(
         'SELECT story, founder, title, "start", start_utc_offset, "end", end_utc_offset '
-        f'FROM stories {where} ORDER BY "start" NULLS LAST, story',
+        f'FROM stories {"WHERE story = ?" if params else ""} ORDER BY "start" NULLS LAST, story',
         params,
     ).to_pylist()
     members: dict[str, list[str]] = defaultdict(list)
     for story, article in _pairs_of(store.query(
         "SELECT s.story, s.article FROM story_articles s SEMI JOIN articles a "
-        f"ON a.id = s.article {where.replace('story', 's.story')} ORDER BY s.story, s.rank",
+        f"ON a.id = s.article {'WHERE s.story = ?' if params else ''} ORDER BY s.story, s.rank",
         params,
     )):  # fmt: skip
         members[story].append(article)
@@ -324,22 +324,28 @@ def summarize_states(
     """``states`` (from :func:`story_states`) summarised in order, reading a few thousand
     member articles at a time (with the pairs among them)."""
     aliases = AliasTable.load(tuple(settings.text.alias_files))
-    chunk: list[tuple[StoryState, str]] = []
-    size = 0
-    for item in [*states, None]:
-        if item is not None:
-            chunk.append(item)
-            size += len(item[0].members)
-            if size < _STORY_CHUNK_ARTICLES:
-                continue
-        if not chunk:
-            break
+    for chunk in _chunks_of_members(states):
         members = {a for state, _ in chunk for a in state.members}
         articles = store.articles_by_id(members)
         pairs = list(store.iter_pairs(among=members))
         for state, title in chunk:
             yield summarize_story(state, articles, pairs, aliases=aliases, title=title)
-        chunk, size = [], 0
+
+
+def _chunks_of_members(
+    states: Sequence[tuple[StoryState, str]],
+) -> Iterator[list[tuple[StoryState, str]]]:
+    """``states`` in order, cut into runs of about :data:`_STORY_CHUNK_ARTICLES` members."""
+    chunk: list[tuple[StoryState, str]] = []
+    size = 0
+    for item in states:
+        chunk.append(item)
+        size += len(item[0].members)
+        if size >= _STORY_CHUNK_ARTICLES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
 
 
 # Member articles read at once when listing stories (with the pairs among them).

@@ -378,6 +378,50 @@ def test_detect_language(text: str, lang: str | None) -> None:
     assert detect_language(text) == lang
 
 
+def test_language_of_a_report_opening_on_a_line_up() -> None:
+    """CLD2 cannot place a start that is a list of names; the wider look decides from
+    the report's paragraphs (py3langid alone says "und" for such a start)."""
+    from wiretrace.ingest import language
+
+    lines = [line for line in (BBC / "sport" / "268.txt").read_text().splitlines() if line]
+    # the report with its line-ups and match facts (lines 6-13) moved under the title
+    text = "\n\n".join([lines[0], *lines[6:], *lines[1:6]])
+    start = language._sample(text)
+    assert language._cld2(start) is None  # the case this covers
+    assert detect_language(text) == "en"
+    assert detect_language(start) is None  # the start alone: no language, not a wrong one
+
+
+def test_py3langid_model_is_kept_in_the_cache_folder(tmp_path: Path) -> None:
+    """The first process that needs py3langid keeps its built identifier in
+    $WIRETRACE_CACHE; later processes load that copy (same answers); a damaged copy is
+    replaced, not trusted."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "from wiretrace.ingest import language as L\n"
+        "print(L._get_identifier().classify('Il governo ha approvato la legge ieri sera.')[0])"
+    )
+    env = {**os.environ, "WIRETRACE_CACHE": str(tmp_path)}
+
+    def run() -> str:
+        done = subprocess.run([sys.executable, "-c", probe], env=env, check=True,
+                              capture_output=True, text=True, timeout=120)
+        return done.stdout.strip()
+
+    assert run() == "it"
+    [copy] = tmp_path.glob("py3langid-*.pickle")
+    written = copy.stat().st_mtime_ns
+    assert run() == "it"
+    assert copy.stat().st_mtime_ns == written  # loaded, not rebuilt
+    copy.write_bytes(b"not a pickle")
+    assert run() == "it"
+    assert copy.stat().st_size > 1_000_000
+    assert not list(tmp_path.glob("*.part"))
+
+
 # --- properties -----------------------------------------------------------------------
 
 

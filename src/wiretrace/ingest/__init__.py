@@ -495,8 +495,12 @@ _MIN_POOLED_FILES = 64
 _MIN_POOLED_TABLE_BYTES = 2_000_000
 
 
+def _pool_size(settings: IngestSettings) -> int:
+    return settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
+
+
 def _workers(settings: IngestSettings, srcs: list[SourceInput], sizes: list[int]) -> int:
-    workers = settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
+    workers = _pool_size(settings)
     tables = sum(n for s, n in zip(srcs, sizes, strict=True) if s.kind in _TABLE_KINDS)
     if len(srcs) - sum(1 for s in srcs if s.kind in _TABLE_KINDS) >= _MIN_POOLED_FILES:
         return workers
@@ -579,11 +583,38 @@ def _ingest(
     isettings = settings.ingest
     summary = IngestSummary()
     inputs: list[SourceInput] = []
-    for item in discover(paths, isettings):
-        if isinstance(item, IngestIssue):
-            summary.add_issue(item)
-        else:
+    pool = None  # started as soon as enough files for worker processes are found
+    files = 0
+    try:
+        for item in discover(paths, isettings):
+            if isinstance(item, IngestIssue):
+                summary.add_issue(item)
+                continue
             inputs.append(item)
+            if item.kind in _POOLED_KINDS and item.kind not in _TABLE_KINDS and item.path:
+                files += 1
+                if files == _MIN_POOLED_FILES and _pool_size(isettings) > 1:
+                    from wiretrace.ingest.work import start_pool
+
+                    pool = start_pool(_pool_size(isettings))
+        return _ingest_inputs(inputs, store, settings, progress, batch_size, batch_bytes,
+                              summary, pool)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _ingest_inputs(
+    inputs: list[SourceInput],
+    store: ArticleSink,
+    settings: Settings,
+    progress: Progress,
+    batch_size: int | None,
+    batch_bytes: int,
+    summary: IngestSummary,
+    pool: Any,
+) -> IngestSummary:
+    isettings = settings.ingest
     summary.files = len(inputs)
     stats = [Stat.of(src.path) for src in inputs]
     sizes = [st.size if st is not None else 0 for st in stats]
@@ -607,7 +638,7 @@ def _ingest(
         taken = set(pooled) | set(html)
         rest = [i for i in todo if i not in taken]
         _ingest_pooled([inputs[i] for i in pooled], [stats[i] for i in pooled],
-                       isettings, batcher, progress, digests=states is not None)
+                       isettings, batcher, progress, states is not None, pool)
         for i in rest:
             src = inputs[i]
             log_ = InputLog(src, stats[i])
@@ -642,8 +673,10 @@ def _ingest_pooled(
     batcher: _Batcher,
     progress: Progress,
     digests: bool,
+    pool: Any = None,
 ) -> None:
-    """Read the single-file kinds and tables through ``work.run_jobs``, in order."""
+    """Read the single-file kinds and tables through ``work.run_jobs``, in order
+    (``pool``: a pool started beforehand, see ``_ingest``)."""
     if not srcs:
         return
     from wiretrace.ingest.work import plan_jobs, run_jobs
@@ -652,7 +685,8 @@ def _ingest_pooled(
     workers = _workers(settings, srcs, sizes)
     logs: dict[int, InputLog] = {}
     reported: dict[int, int] = {}
-    for job, result in run_jobs(plan_jobs(srcs, settings, digests), srcs, settings, workers):
+    jobs = plan_jobs(srcs, settings, digests)
+    for job, result in run_jobs(jobs, srcs, settings, workers, pool):
         if job.kind == "files":
             for i, (outputs, digest, stat) in zip(job.inputs, result, strict=True):
                 log_ = InputLog(srcs[i], stat, digest=digest)

@@ -3,9 +3,10 @@ otherwise load on first use, once per process.
 
 The ingest pool's fork server imports it (``work._new_pool``), so every worker forked
 from the server starts with these loaded and shares them with the others, instead of
-paying for each in each worker: py3langid's model (about half a second, needed for
-the few texts CLD2 is unsure of), the character class used for text past Latin
-(``text.tokens``), the agency tables of the credit rules, CLD2.
+paying for each in each worker: the character class used for text past Latin
+(``text.tokens``), the agency tables of the credit rules, CLD2. Not py3langid's model:
+it takes 0.4 s to load, on the critical path of every pooled ingest, and is needed only
+by the rare text CLD2 cannot place even on a wide sample (``ingest.language``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ __all__ = ["warm"]
 def warm() -> None:
     """Load the lazily loaded models and tables of the readers."""
     language.detect_language("Warm-up text for the language identifiers of wiretrace.")
-    language._get_identifier()
     tokens.word_count("Ω")  # builds the class of characters past Latin
     credits._agency_regex()
     credits._byte_key_words()

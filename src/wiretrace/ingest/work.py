@@ -340,19 +340,55 @@ def _table_jobs(
 
 
 def run_jobs(
-    jobs: Iterator[Job], srcs: list[SourceInput], settings: IngestSettings, workers: int
+    jobs: Iterator[Job],
+    srcs: list[SourceInput],
+    settings: IngestSettings,
+    workers: int,
+    pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[tuple[Job, Any]]:
     """``(job, result)`` for every job, in order: in worker processes when ``workers``
-    is over 1, else here."""
+    is over 1, else here. ``pool``: one from :func:`start_pool` to use (it is shut
+    down at the end either way)."""
     if workers <= 1:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
         for job in jobs:
             yield job, _run(job, settings)
         return
-    yield from _run_pooled(jobs, srcs, settings, workers)
+    yield from _run_pooled(jobs, srcs, settings, workers, pool)
+
+
+def start_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool of ``workers`` processes, started now in the background: the fork
+    server's start and the workers' own overlap with what this process does meanwhile
+    (walking the folders, looking up file states) instead of following it."""
+    pool = _new_pool(workers)
+
+    def spawn() -> None:
+        try:
+            for _ in range(workers):  # each call spawns one worker while none is idle
+                pool.submit(os.getpid)
+        except RuntimeError:  # shut down meanwhile (nothing to read after all)
+            pass
+
+    threading.Thread(target=spawn, name="wiretrace-pool-start", daemon=True).start()
+    return pool
+
+
+def _start_worker(pid: int) -> None:
+    """Worker initializer: what the worker inherited from the fork server (modules,
+    tables, models) is moved out of the garbage collector's sight (``gc.freeze``), and
+    collections run less often: a worker makes thousands of short-lived objects per job,
+    none in a cycle, and each full collection would walk the inherited ones again."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, *gc.get_threshold()[1:])
+    _watch_parent(pid)
 
 
 def _watch_parent(pid: int) -> None:
-    """Worker initializer: exit as soon as the ingesting process ``pid`` is gone.
+    """Exit as soon as the ingesting process ``pid`` is gone.
 
     A pool worker blocks on its task queue, whose write end it holds itself, so it
     never sees its parent die: without this, a SIGKILLed ingest would leave its
@@ -382,23 +418,27 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     # which imports the CLI only when run as the program.)
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(
-        ["wiretrace.ingest.work", "wiretrace.ingest.textfile", "wiretrace.ingest.tables",
-         "wiretrace.ingest.preload"]
+        ["__main__", "wiretrace.ingest.work", "wiretrace.ingest.textfile",
+         "wiretrace.ingest.tables", "wiretrace.ingest.preload"]
     )
     return ProcessPoolExecutor(
         max_workers=workers,
         mp_context=ctx,
-        initializer=_watch_parent,
+        initializer=_start_worker,
         initargs=(os.getpid(),),
     )
 
 
 def _run_pooled(
-    jobs: Iterator[Job], srcs: list[SourceInput], settings: IngestSettings, workers: int
+    jobs: Iterator[Job],
+    srcs: list[SourceInput],
+    settings: IngestSettings,
+    workers: int,
+    started: ProcessPoolExecutor | None,
 ) -> Iterator[tuple[Job, Any]]:
     from concurrent.futures.process import BrokenProcessPool
 
-    pool = _new_pool(workers)
+    pool = started if started is not None else _new_pool(workers)
     pending: deque[tuple[Job, Future[Any] | None]] = deque()
 
     def submit(job: Job) -> None:

@@ -54,7 +54,9 @@ class IngestSettings:
         "Timezone (IANA name) given to publication times that carry none; empty keeps them "
         "naive.",
     )
-    workers: int = _opt(0, "Processes used to parse HTML and WARC; 0 means one per core.")
+    workers: int = _opt(
+        0, "Processes reading inputs (text, feeds, tables, HTML, WARC); 0 means one per core."
+    )
     id_column: str = _opt("id", "Table input: the column holding the article id.")
     text_column: str = _opt("text", "Table input: the column holding the article text.")
     title_column: str = _opt("title", "Table input: the column holding the title.")

@@ -92,7 +92,7 @@ def _cached_identifier() -> Any:
         )
         name = f"py3langid-{version('py3langid')}-{st.st_size}-{st.st_mtime_ns}-{MIN_CONFIDENCE}"
         cached = Path(root) / f"{name}.pickle"
-    except (OSError, ValueError, ImportError):
+    except (OSError, ValueError, ImportError, RuntimeError):  # RuntimeError: no home
         return build()
     try:
         with cached.open("rb") as source:

@@ -53,6 +53,19 @@ class _Group(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(0)
+        except Exception as exc:
+            # DuckDB failing where the store does not wrap it (out of memory in a read,
+            # say): one line too; the store keeps what was committed.
+            if not type(exc).__module__.startswith(("duckdb", "_duckdb")):
+                raise
+            click.echo(f"error: {_duckdb_message(exc)}", err=True)
+            ctx.exit(1)
+
+
+def _duckdb_message(exc: BaseException) -> str:
+    from wiretrace.store import error_line
+
+    return f"store: {error_line(exc)}"
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -162,9 +162,10 @@ class DetectSettings:
         "update (one transaction each; bounds memory).",
     )
     memory_limit: str = _opt(
-        "4GB",
-        "DuckDB memory limit for the candidate plan; larger intermediate results spill "
-        "to a temporary folder beside the store.",
+        "auto",
+        "DuckDB memory limit while the index is updated ('auto': 60% of the machine's "
+        "memory); intermediate results past it spill to a folder beside the store, but the "
+        "postings index (~40 bytes per posting) must fit.",
     )
 
 

@@ -69,6 +69,7 @@ __all__ = [
     "PutResult",
     "Store",
     "article_from_row",
+    "error_line",
     "record_hash",
 ]
 
@@ -390,9 +391,9 @@ class Store:
         except duckdb.IOException as exc:
             if _is_lock_error(exc):
                 raise StoreError(f"{db}: store is being written by another process") from None
-            raise StoreError(f"{db}: cannot open store: {_first_line(exc)}") from None
+            raise StoreError(f"{db}: cannot open store: {error_line(exc)}") from None
         except duckdb.Error as exc:
-            raise StoreError(f"{db}: cannot open store: {_first_line(exc)}") from None
+            raise StoreError(f"{db}: cannot open store: {error_line(exc)}") from None
         store = cls(con, db, read_only)
         try:
             store._prepare()
@@ -952,7 +953,7 @@ class Store:
         try:
             return _arrow_table(self._con.sql(sql, params=list(params) or None))
         except duckdb.Error as exc:
-            raise StoreError(f"{self.path}: query failed: {_first_line(exc)}") from None
+            raise StoreError(f"{self.path}: query failed: {error_line(exc)}") from None
 
 
 class _Transaction:
@@ -978,7 +979,7 @@ class _Transaction:
                 with contextlib.suppress(duckdb.Error):  # a failed COMMIT may have ended it
                     con.execute("ROLLBACK")
                 raise StoreError(
-                    f"{self._store.path}: write failed: {_first_line(err)}"
+                    f"{self._store.path}: write failed: {error_line(err)}"
                 ) from None
             if self._store._publisher is not None:
                 self._store._publisher.committed(con)
@@ -986,7 +987,7 @@ class _Transaction:
         with contextlib.suppress(duckdb.Error):  # a failed statement may have aborted it
             con.execute("ROLLBACK")
         if isinstance(exc, duckdb.Error):
-            raise StoreError(f"{self._store.path}: write failed: {_first_line(exc)}") from None
+            raise StoreError(f"{self._store.path}: write failed: {error_line(exc)}") from None
 
 
 #: Seconds an opener waits for another process's lock on the file before giving up (a
@@ -1032,8 +1033,20 @@ def record_hash(article: Article, content_hash: str | None = None) -> str:
                            digest_size=16).hexdigest()
 
 
-def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def error_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, and DuckDB's "Original Error" line when it
+    has one (a failed COMMIT whose rollback failed too says only "Failed to rollback
+    transaction" first, and the cause in that line); for DuckDB out of memory, what to
+    do about it."""
+    lines = str(exc).strip().splitlines()
+    if not lines:
+        return type(exc).__name__
+    cause = next((line.strip() for line in lines[1:] if line.startswith("Original Error")), None)
+    line = f"{lines[0]} ({cause})" if cause else lines[0]
+    if "out of memory" in line.lower():
+        # what was committed stays; the next run resumes from there
+        line += "; raise detect.memory_limit (or set it to 'auto') and run again"
+    return line
 
 
 def _split_published(value: datetime | None) -> tuple[datetime | None, int | None]:

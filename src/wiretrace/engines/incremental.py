@@ -55,6 +55,7 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -314,18 +315,43 @@ def configure(store: Store, settings: Settings) -> None:
     folder beside the store."""
     con = store.connection
     tmp = Path(str(store.path) + ".tmp")
-    con.execute(f"SET memory_limit = '{_memory(settings.detect.memory_limit)}'")
+    # The folder first: lowering the limit may evict blocks to the current temporary
+    # folder at once, and DuckDB cannot switch folders once one has been used.
     con.execute(f"SET temp_directory = '{_quote(str(tmp))}'")
+    con.execute(f"SET memory_limit = '{_memory(settings.detect.memory_limit)}'")
     con.execute("SET preserve_insertion_order = false")
 
 
 def _memory(value: str) -> str:
     text = value.strip().replace(" ", "")
+    if text.lower() == "auto":
+        return f"{auto_memory_mb()}MiB"
     if not text or not all(c.isalnum() or c == "." for c in text):
         from wiretrace.errors import ConfigError
 
-        raise ConfigError(f"detect.memory_limit {value!r}: not a size such as '4GB'")
+        raise ConfigError(f"detect.memory_limit {value!r}: not a size such as '4GB' or 'auto'")
     return text
+
+
+#: Share of the machine's memory ``detect.memory_limit = "auto"`` gives DuckDB.
+AUTO_MEMORY_SHARE = 0.6
+
+
+def auto_memory_mb() -> int:
+    """``AUTO_MEMORY_SHARE`` of the machine's physical memory, in MiB (4 GiB where it
+    cannot be read).
+
+    Not a fixed size: DuckDB keeps the ART index on ``postings.hash`` in memory while
+    it changes, about 40 bytes a posting (~110 postings an article), so a fixed limit
+    is a collection size past which every update fails (4 GB: about 750,000 articles,
+    measured). The rest of the machine is left to the Python processes (about 3 GB at
+    10^6 articles) and the system.
+    """
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 4096
+    return max(256, int(total * AUTO_MEMORY_SHARE) >> 20)
 
 
 def _quote(text: str) -> str:

@@ -413,9 +413,9 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
 
     # forkserver: DuckDB's threads run in this process, and forking a threaded process
     # is unsafe; the server preloads the readers and their models (ingest.preload) so
-    # each worker starts warm and they share one copy. (Each child also imports the
-    # parent's main module: the `wiretrace` command's is the light wiretrace.__main__,
-    # which imports the CLI only when run as the program.)
+    # each worker starts warm and they share one copy. The parent's main module, which
+    # every child would otherwise import again, is preloaded there too (the `wiretrace`
+    # command's is the light wiretrace.__main__; a library user's script may not be).
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(
         ["__main__", "wiretrace.ingest.work", "wiretrace.ingest.textfile",

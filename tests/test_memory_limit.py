@@ -92,3 +92,25 @@ def test_out_of_memory_is_one_line_and_the_next_run_completes(tmp_path: Path) ->
     assert {frozenset((p.source, p.target)) for p in pairs} >= {
         frozenset(("000_a7cae44381716f60", "003_aa80bf1ba9256955"))
     }
+
+
+def test_new_runtime_defaults_do_not_make_stored_indexes_stale(tmp_path: Path) -> None:
+    """The index state an existing store recorded (runtime-only settings at their
+    frozen values, memory_limit '4GB') still matches: a new default for such a setting
+    must not rebuild every index; a setting that shapes the index still does."""
+    from wiretrace.engines.incremental import index_state
+
+    state = index_state(Settings())
+    assert "memory_limit='4GB'" in state and "index_batch=50000" in state
+    runtime = load_settings({"detect.memory_limit": "12GB", "detect.workers": 1,
+                             "detect.index_batch": 10})
+    assert index_state(runtime) == state
+    assert index_state(load_settings({"detect.max_df": 500})) != state
+    db = tmp_path / "w.duckdb"
+    with open_collection(db) as coll:
+        coll.ingest([str(SEEDS)])
+        coll.update()
+        assert coll.store.meta("index_state") == state
+    with open_collection(db, runtime) as coll:
+        again = coll.update()
+    assert again.new == 0 and again.aligned == 0  # nothing rebuilt

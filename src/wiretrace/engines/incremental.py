@@ -297,16 +297,20 @@ class _Runner:
 # -- the update -------------------------------------------------------------------------
 
 
-#: Detect settings that change how fast the index is built, never what it holds.
-_RUNTIME_ONLY = ("workers", "parallel_min_pairs", "check_candidates", "index_batch",
-                 "memory_limit")
+#: Detect settings that change how fast the index is built, never what it holds, with
+#: the fixed values the index state carries for them: the values they had when stores
+#: first recorded it, frozen so that a new default (``memory_limit`` became "auto")
+#: does not make every existing index look stale and rebuild it.
+_RUNTIME_ONLY: dict[str, object] = {
+    "workers": 0, "parallel_min_pairs": 64, "check_candidates": 20, "index_batch": 50000,
+    "memory_limit": "4GB",
+}
 
 
 def index_state(settings: Settings) -> str:
     """What the index depends on besides the articles: the settings that shape it (a
     change rebuilds it; process counts, batch sizes and memory limits do not)."""
-    default = type(settings.detect)()
-    detect = replace(settings.detect, **{k: getattr(default, k) for k in _RUNTIME_ONLY})
+    detect = replace(settings.detect, **_RUNTIME_ONLY)  # type: ignore[arg-type]
     return f"{settings.text!r}|{detect!r}|{settings.provenance!r}"
 
 

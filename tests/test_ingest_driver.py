@@ -360,3 +360,30 @@ def test_a_table_and_an_article_file_with_one_stem_are_both_read(tmp_path: Path)
         ids = sorted(r["id"] for r in store.query("SELECT id FROM articles").to_pylist())
     assert ids == sorted(["news", rows[0][0], "news#2"])
     assert not summary.errors
+
+
+def test_pool_is_started_ahead_only_for_files_not_ingested_before(tmp_path: Path) -> None:
+    """The worker pool starts during discovery for a folder the store has not seen (its
+    start then overlaps the walk), not for one ingested before (most likely unchanged,
+    skipped without reading: a pool started for it would be thrown away)."""
+    from wiretrace.ingest import _ingested_before, discover
+    from wiretrace.ingest.base import SourceInput
+
+    folder = tmp_path / "bbc"
+    shutil.copytree(BBC / "tech", folder)
+    (tmp_path / "later").mkdir()
+    shutil.copyfile(BBC / "sport" / "001.txt", tmp_path / "later" / "new.txt")
+    store = Store.open(tmp_path / "w.duckdb")
+    try:
+        first = next(s for s in discover([folder]) if isinstance(s, SourceInput))
+        assert not _ingested_before(store, first)
+        summary = ingest([folder], store)
+        assert summary.articles_added > 64
+        assert _ingested_before(store, first)
+        [new] = list(discover([tmp_path / "later"]))
+        assert isinstance(new, SourceInput)
+        assert not _ingested_before(store, new)
+        again = ingest([folder], store)
+        assert again.articles_added == 0 and again.unchanged == summary.articles_added
+    finally:
+        store.close()

@@ -495,6 +495,14 @@ _MIN_POOLED_FILES = 64
 _MIN_POOLED_TABLE_BYTES = 2_000_000
 
 
+def _ingested_before(store: ArticleSink, src: SourceInput) -> bool:
+    """Whether the store has a recorded state for ``src`` (a folder ingested again,
+    most likely unchanged and skipped: no pool is started ahead for it)."""
+    key = state_key(src)
+    lookup = getattr(store, "file_states", None)
+    return key is not None and lookup is not None and bool(lookup([key]))
+
+
 def _pool_size(settings: IngestSettings) -> int:
     return settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
 
@@ -583,8 +591,8 @@ def _ingest(
     isettings = settings.ingest
     summary = IngestSummary()
     inputs: list[SourceInput] = []
-    pool = None  # started as soon as enough files for worker processes are found
-    files = 0
+    pool = None  # started as soon as enough new files for worker processes are found
+    files: list[SourceInput] = []
     try:
         for item in discover(paths, isettings):
             if isinstance(item, IngestIssue):
@@ -592,8 +600,12 @@ def _ingest(
                 continue
             inputs.append(item)
             if item.kind in _POOLED_KINDS and item.kind not in _TABLE_KINDS and item.path:
-                files += 1
-                if files == _MIN_POOLED_FILES and _pool_size(isettings) > 1:
+                files.append(item)
+                if (
+                    len(files) == _MIN_POOLED_FILES
+                    and _pool_size(isettings) > 1
+                    and not _ingested_before(store, files[0])
+                ):
                     from wiretrace.ingest.work import start_pool
 
                     pool = start_pool(_pool_size(isettings))

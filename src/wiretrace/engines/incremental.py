@@ -347,9 +347,9 @@ def auto_memory_mb() -> int:
 
     Not a fixed size: DuckDB keeps the ART index on ``postings.hash`` in memory while
     it changes, about 40 bytes a posting (~110 postings an article), so a fixed limit
-    is a collection size past which every update fails (4 GB: about 750,000 articles,
-    measured). The rest of the machine is left to the Python processes (about 3 GB at
-    10^6 articles) and the system.
+    is a collection size past which every update fails (4 GB: the 10^6 benchmark failed
+    at 750,000 articles and passed that step at 12 GB). The rest of the machine is
+    left to the Python processes and the system.
     """
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

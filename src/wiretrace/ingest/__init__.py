@@ -592,7 +592,8 @@ def _ingest(
     summary = IngestSummary()
     inputs: list[SourceInput] = []
     pool = None  # started as soon as enough new files for worker processes are found
-    files: list[SourceInput] = []
+    first: SourceInput | None = None  # the first file for the pool, and how many
+    files = 0
     try:
         for item in discover(paths, isettings):
             if isinstance(item, IngestIssue):
@@ -600,11 +601,12 @@ def _ingest(
                 continue
             inputs.append(item)
             if item.kind in _POOLED_KINDS and item.kind not in _TABLE_KINDS and item.path:
-                files.append(item)
+                first = first or item
+                files += 1
                 if (
-                    len(files) == _MIN_POOLED_FILES
+                    files == _MIN_POOLED_FILES
                     and _pool_size(isettings) > 1
-                    and not _ingested_before(store, files[0])
+                    and not _ingested_before(store, first)
                 ):
                     from wiretrace.ingest.work import start_pool
 

@@ -158,6 +158,17 @@ _DATELINE = regex.compile(
     r"\s*(?:\((?P<credit>[^()\n]{1,60})\))?"
     r"\s*(?:-{1,2}|–|—)\s+\S",
 )
+#: Every match of ``_DATELINE`` holds a dash followed by a blank (``\s`` of the standard
+#: library covers the ``regex`` module's): a necessary condition, tested by a fast scan.
+_DASH_BLANK = re.compile(r"[-–—]\s")
+
+
+def _may_be_dateline(line: str) -> bool:
+    """A cheap necessary condition for ``_DATELINE`` matching ``line`` (most lead lines
+    have no dash before a blank; the regex costs a few microseconds a line)."""
+    return _DASH_BLANK.search(line) is not None
+
+
 _NAME_LIKE = regex.compile(
     r"^(?:The )?\p{Lu}[\p{L}\p{M}'’.&-]*(?: (?:of |de |the )?\p{Lu}[\p{L}\p{M}'’.&-]*){0,4}$"
 )
@@ -194,6 +205,7 @@ def analyze_credits(
     excluded: Sequence[Span] | Iterable[Span] = (),
     byline: str | None = None,
     words: Iterable[str] | None = None,
+    lines: Iterable[tuple[str, str | None]] | None = None,
 ) -> Credits:
     """Agencies and outlets ``text`` credits, and its dateline.
 
@@ -202,7 +214,11 @@ def analyze_credits(
     header, footer and copyright spans are searched for credit lines and bylines only
     (not for phrases). ``byline`` (the article's byline, if known) is searched for
     agency names. ``words``: the words of the body lines as ``text_words`` finds them,
-    when the caller has them (the text reader does): it saves a scan of the text.
+    when the caller has them: it saves a scan of the text. ``lines``: the non-blank
+    lines of ``text`` (stripped), each with the kind of the excluded span covering it
+    (None for body lines), when the caller has split them (the text reader does): the
+    same answer without splitting the text again (a line's surrounding blanks never
+    change what the rules find).
     Pure; no I/O after the first call loads the agency table.
     """
     agencies = _agency_table()
@@ -221,7 +237,7 @@ def analyze_credits(
     # Most articles name no agency, and then no line needs the phrase rules (the costly
     # part): a set lookup of the words decides.
     mentions = may_name_agency(words) if words is not None else may_mention_agency(text)
-    for line, kind in _lines(text, tuple(excluded)):
+    for line, kind in _lines(text, tuple(excluded)) if lines is None else lines:
         stripped = line.strip()
         if not stripped or kind in _IGNORED_KINDS:
             continue
@@ -230,7 +246,7 @@ def analyze_credits(
             continue
         if body_lines_seen < _DATELINE_LINES:
             body_lines_seen += 1
-            if dateline is None:
+            if dateline is None and _may_be_dateline(line):
                 m = _DATELINE.match(line)
                 if m is not None:
                     dateline = (m.group("place") or m.group("mixed") or "").strip(" .")

@@ -280,12 +280,12 @@ _NOT_ALNUM = regex.compile(r"[^\p{L}\p{N}]+")
 
 #: For ASCII text: everything but letters and digits to a space (what ``_NOT_ALNUM``
 #: removes there).
-_ASCII_NOT_ALNUM = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
+_BYTES_NOT_ALNUM = bytes(b if b < 128 and chr(b).isalnum() else ord(" ") for b in range(256))
 
 
 def _fold(s: str) -> str:
-    if s.isascii():  # the same result with one C-level pass instead of a regex
-        return " ".join(s.lower().translate(_ASCII_NOT_ALNUM).split())
+    if s.isascii():  # the same result with C-level passes over bytes instead of a regex
+        return b" ".join(s.encode("ascii").lower().translate(_BYTES_NOT_ALNUM).split()).decode()
     return " ".join(_NOT_ALNUM.sub(" ", s.casefold()).split())
 
 
@@ -484,9 +484,12 @@ def parse_text(
     lines = _lines(text)
     meta = _Meta()
     spans: list[Span] = []
+    # The kind of each line's span (None for body lines), for the credit rules.
+    kinds: list[str | None] = [None] * len(lines)
     first = _front_matter(lines, meta, settings) if markdown else 0
     if first:
         spans.append(Span(lines[0].start, lines[first - 1].end, "header"))
+        kinds[:first] = ["header"] * first
     rest = lines[first:]
     if rest and (
         meta.title is None
@@ -497,9 +500,13 @@ def parse_text(
         title = _undecorate(title_line.text)
         meta.title = meta.title or title or None
         spans.append(Span(title_line.start, title_line.end, "title"))
+        kinds[first] = "title"
+        first += 1
         rest = rest[1:]
         if rest and _SETEXT.match(rest[0].text):
             spans.append(Span(rest[0].start, rest[0].end, "header"))
+            kinds[first] = "header"
+            first += 1
             rest = rest[1:]
     head = 0
     folded_title = _fold(meta.title) if meta.title else None
@@ -508,6 +515,7 @@ def parse_text(
         if header_kind is None:
             break
         spans.append(Span(rest[head].start, rest[head].end, header_kind))
+        kinds[first + head] = header_kind
         head += 1
     tail = len(rest)
     footer: list[Span] = []
@@ -516,15 +524,20 @@ def parse_text(
         if footer_kind is None:
             break
         footer.append(Span(rest[tail - 1].start, rest[tail - 1].end, footer_kind))
+        kinds[first + tail - 1] = footer_kind
         tail -= 1
-    for line in rest[head:tail]:
+    for i in range(first + head, first + tail):
+        line = lines[i]
         body_kind = _body_kind(line.text, meta, markdown)
         if body_kind is not None:
             spans.append(Span(line.start, line.end, body_kind))
+            kinds[i] = body_kind
     spans.extend(reversed(footer))
     spans.sort(key=lambda s: s.start)
     excluded = tuple(spans)
-    credits = analyze_credits(text, excluded, meta.byline)
+    credits = analyze_credits(
+        text, excluded, meta.byline, lines=zip([line.text for line in lines], kinds, strict=True)
+    )
     return Article(
         id=id,
         text=text,
@@ -591,24 +604,46 @@ def load_bytes_stat(
         raise IngestError(src.display, "a text article must be a local file")
     limit = settings.max_article_bytes
     try:
-        with src.path.open("rb") as fh:
-            before = os.fstat(fh.fileno())
+        # Plain file descriptor calls: a buffered file object costs more to make than
+        # reading a news article does.
+        fd = os.open(src.path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        try:
+            before = os.fstat(fd)
             if before.st_size > limit:
                 raise InputTooLarge(
                     src.display, f"{before.st_size} bytes, over ingest.max_article_bytes ({limit})"
                 )
             # Asking for the size read (not the limit) spares allocating a buffer of
             # the limit's size for each file; a file that grew is read on to the limit.
-            data = fh.read(before.st_size + 1)
+            data = _read_fd(fd, before.st_size + 1)
             if len(data) > before.st_size:
-                data += fh.read(limit + 1 - len(data))
-            after = os.fstat(fh.fileno())
+                data += _read_fd(fd, limit + 1 - len(data))
+            after = os.fstat(fd)
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise IngestError(src.display, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:  # grew since stat
         raise InputTooLarge(src.display, f"over ingest.max_article_bytes ({limit})")
     same = (after.st_size, after.st_mtime_ns) == (before.st_size, before.st_mtime_ns)
     return data, before, same and len(data) == before.st_size
+
+
+def _read_fd(fd: int, size: int) -> bytes:
+    """Up to ``size`` bytes from ``fd``, fewer only at the end of the file (``os.read``
+    may return less than asked, e.g. from a pipe or after a signal)."""
+    data = os.read(fd, size)
+    if len(data) in (0, size):
+        return data
+    parts = [data]
+    got = len(data)
+    while got < size:
+        more = os.read(fd, size - got)
+        if not more:
+            break
+        parts.append(more)
+        got += len(more)
+    return b"".join(parts)
 
 
 def article_from_bytes(data: bytes, src: SourceInput, settings: IngestSettings) -> Article:

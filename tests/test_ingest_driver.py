@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from wiretrace.cli import main
+from wiretrace.errors import StoreError
 from wiretrace.ingest import IngestSummary, ingest
 from wiretrace.settings import load_settings
 from wiretrace.store import Store
@@ -387,3 +388,39 @@ def test_pool_is_started_ahead_only_for_files_not_ingested_before(tmp_path: Path
         assert again.articles_added == 0 and again.unchanged == summary.articles_added
     finally:
         store.close()
+
+
+class _FailingStore(Store):
+    """A real store whose third batch write fails, as a full disk would make it fail."""
+
+    calls = 0
+
+    def put_articles(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        type(self).calls += 1
+        if type(self).calls == 3:
+            raise StoreError(f"{self.path}: write failed: No space left on device")
+        return super().put_articles(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_failed_batch_write_ends_the_ingest_and_keeps_the_batches_before(
+    tmp_path: Path,
+) -> None:
+    """Batches are stored by a writer thread while the next one is read: the error of a
+    failed write still ends the ingest (raised, not lost in the thread), the batches
+    committed before it stay with their file states, and the same ingest run again
+    completes the job without duplicates."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    rows = _bbc(40)
+    for id_, title, body in rows:
+        (inbox / f"{id_.split('/')[1]}.txt").write_text(f"{title}\n\n{body}\n")
+    db = tmp_path / "w.duckdb"
+    with _FailingStore.open(db) as store, pytest.raises(StoreError, match="No space left"):
+        ingest([inbox], store, batch_size=10)
+    with Store.open(db) as store:
+        kept = {a.id for a in store.iter_articles()}
+        assert len(kept) == 20  # the two batches committed before the failure
+        again = ingest([inbox], store, batch_size=10)
+        assert again.files_unchanged >= 10  # their files were recorded after them
+        assert again.articles_added == 20 and again.articles == 40 and not again.errors
+        assert len({a.id for a in store.iter_articles()}) == 40

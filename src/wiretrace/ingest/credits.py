@@ -158,15 +158,11 @@ _DATELINE = regex.compile(
     r"\s*(?:\((?P<credit>[^()\n]{1,60})\))?"
     r"\s*(?:-{1,2}|–|—)\s+\S",
 )
-#: Every match of ``_DATELINE`` holds a dash followed by a blank (``\s`` of the standard
-#: library covers the ``regex`` module's): a necessary condition, tested by a fast scan.
-_DASH_BLANK = re.compile(r"[-–—]\s")
-
-
 def _may_be_dateline(line: str) -> bool:
-    """A cheap necessary condition for ``_DATELINE`` matching ``line`` (most lead lines
-    have no dash before a blank; the regex costs a few microseconds a line)."""
-    return _DASH_BLANK.search(line) is not None
+    """A cheap necessary condition for ``_DATELINE`` matching ``line``: every match
+    holds a dash. Three substring scans cost less than one call of the regex, and most
+    lead lines have no dash."""
+    return "-" in line or "–" in line or "—" in line
 
 
 _NAME_LIKE = regex.compile(

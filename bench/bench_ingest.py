@@ -32,9 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from wiretrace.collection import open_collection
-from wiretrace.settings import load_settings
-
 BBC = Path(__file__).resolve().parents[2] / "shared" / "data" / "bbc-news"
 
 
@@ -86,6 +83,13 @@ def _children_cpu() -> float:
 
 
 def bench(label: str, source: Path, db: Path, workers: int) -> None:
+    # Imported here, not at the top: the ingest pool's fork server imports the main
+    # module of the process once for its workers, and this script's would otherwise
+    # bring the whole library (DuckDB, pyarrow, scipy: ~0.4 s) onto every pool start,
+    # which the `wiretrace` command (a light main module) does not pay.
+    from wiretrace.collection import open_collection
+    from wiretrace.settings import load_settings
+
     settings = load_settings({"ingest.workers": workers})
     for attempt in ("first", "again"):
         load = os.getloadavg()[0]

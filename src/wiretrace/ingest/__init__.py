@@ -96,13 +96,24 @@ _OWN_FILES = (".duckdb", ".duckdb.wal", "wiretrace.toml")
 _SNIFF = 1024
 
 
+_KIND_OF_EXTENSION = dict(_EXTENSIONS)
+
+
 def _split_extension(name: str) -> tuple[str, str | None]:
-    """``(name without a recognised extension, kind)``; kind None when unrecognised."""
+    """``(name without a recognised extension, kind)``; kind None when unrecognised.
+    A two-part extension (".warc.gz") wins over its last part; the name left must not
+    be empty. Two dictionary lookups, not a test per extension (it runs per file)."""
     low = name.lower()
-    for ext, kind in _EXTENSIONS:
-        if low.endswith(ext) and len(name) > len(ext):
-            return name[: -len(ext)], kind
-    return name, None
+    dot = low.rfind(".")
+    if dot <= 0:
+        return name, None
+    before = low.rfind(".", 0, dot)
+    if before > 0:
+        kind = _KIND_OF_EXTENSION.get(low[before:])
+        if kind is not None:
+            return name[:before], kind
+    kind = _KIND_OF_EXTENSION.get(low[dot:])
+    return (name[:dot], kind) if kind is not None else (name, None)
 
 
 def _sniff(path: Path) -> str:
@@ -177,14 +188,15 @@ def _walk(folder: Path, prefix: str = "") -> Iterator[tuple[Path, str, _Identity
             continue
         try:
             if entry.is_dir(follow_symlinks=False):
-                yield from _walk(Path(entry.path), f"{prefix}{entry.name}/")
+                yield from _walk(folder.joinpath(entry.name), f"{prefix}{entry.name}/")
             elif entry.is_file() and not _is_own_file(entry.name):
                 if entry.is_symlink():
                     st = entry.stat()
                     same: _Identity = (st.st_dev, st.st_ino)
                 else:
                     same = (device, entry.inode())
-                yield Path(entry.path), prefix + entry.name, same
+                # joinpath parses only the new name (Path(entry.path) the whole path)
+                yield folder.joinpath(entry.name), prefix + entry.name, same
         except OSError as exc:
             yield IngestIssue(entry.path, f"cannot read: {exc.strerror or exc}")
 
@@ -754,7 +766,7 @@ def _ingest_pooled(
     workers = _workers(settings, srcs, sizes)
     logs: dict[int, InputLog] = {}
     reported: dict[int, int] = {}
-    jobs = plan_jobs(srcs, settings, digests)
+    jobs = plan_jobs(srcs, settings, digests, sizes)
     for job, result in run_jobs(jobs, srcs, settings, workers, pool):
         if job.kind == "files":
             for i, (outputs, digest, stat) in zip(job.inputs, result, strict=True):

@@ -428,3 +428,28 @@ def test_a_file_left_by_a_killed_creation_is_created_again(tmp_path: Path, conte
     with pytest.raises(StoreError, match="cannot open store"):
         Store.open(other)
     assert other.read_bytes() == b"my notes, not a database"
+
+
+def test_bulk_writes_fold_the_log_in_once_and_restore_the_threshold(tmp_path: Path) -> None:
+    """Within ``bulk_writes`` (an ingest) 40 MB of committed articles stay in the
+    write-ahead log (DuckDB would otherwise checkpoint past 16 MB, compressing the growing
+    row group again each time); after it the threshold is DuckDB's again, and every
+    committed article is in the file when it is opened anew."""
+    texts = [p.read_text(errors="replace") for p in sorted(BBC.glob("*/*.txt"))]
+    db = tmp_path / "w.duckdb"
+    wal = tmp_path / "w.duckdb.wal"
+    setting = "SELECT current_setting('checkpoint_threshold')"
+    with Store.open(db) as store:
+        default = store._scalar(setting)
+        with store.bulk_writes():
+            assert store._scalar(setting) != default
+            n = 0
+            while wal.exists() is False or wal.stat().st_size < 40_000_000:
+                batch = [Article(id=f"a{n + i}", text=f"{texts[(n + i) % len(texts)]}\n{n + i}")
+                         for i in range(2_000)]
+                store.put_articles(batch)
+                n += len(batch)
+                assert n < 60_000, "the log never grew: checkpointed on the way"
+        assert store._scalar(setting) == default
+    with Store.open(db) as store:
+        assert store._scalar("SELECT count(*) FROM articles") == n

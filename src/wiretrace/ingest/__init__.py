@@ -673,8 +673,10 @@ def _ingest(
                     from wiretrace.ingest.work import start_pool
 
                     pool = start_pool(_pool_size(isettings))
-        return _ingest_inputs(inputs, store, settings, progress, batch_size, batch_bytes,
-                              summary, pool)
+        # one checkpoint of the store's log for the whole ingest (see Store.bulk_writes)
+        with getattr(store, "bulk_writes", contextlib.nullcontext)():
+            return _ingest_inputs(inputs, store, settings, progress, batch_size,
+                                  batch_bytes, summary, pool)
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
@@ -692,19 +694,27 @@ def _ingest_inputs(
 ) -> IngestSummary:
     isettings = settings.ingest
     summary.files = len(inputs)
-    stats = [Stat.of(src.path) for src in inputs]
-    sizes = [st.size if st is not None else 0 for st in stats]
     states = (
         _States(store, isettings)  # type: ignore[arg-type]
         if hasattr(store, "file_states") and hasattr(store, "put_file_states")
         else None
     )
+    # Where no file state is recorded at all, nothing can be skipped: the files the
+    # workers read are then stated as their jobs are planned (the workers take their
+    # own stat), so that reading starts at once instead of after a stat of every file
+    # (0.1 s for 20,000 files, with the workers idle).
+    later = states is not None and not getattr(store, "has_file_states", lambda: True)()
+    stats = [
+        None if later and _stated_by_worker(src) else Stat.of(src.path) for src in inputs
+    ]
+    sizes = [st.size if st is not None else -1 for st in stats]  # -1: not known yet
     batcher = _Batcher(
         store, summary, max(1, batch_size or isettings.batch_articles), batch_bytes, states
     )
-    progress.begin("ingest", total=len(inputs), total_bytes=sum(sizes))
+    unknown = any(n < 0 for n in sizes)
+    progress.begin("ingest", total=len(inputs), total_bytes=None if unknown else sum(sizes))
     try:
-        skip = states.skip_unchanged(inputs, stats) if states is not None else {}
+        skip = states.skip_unchanged(inputs, stats) if states is not None and not later else {}
         for i, state in skip.items():
             _replay(inputs[i], state, summary, batcher)
             progress.advance(1, nbytes=sizes[i], articles=len(state.ids))
@@ -740,6 +750,12 @@ def _ingest_inputs(
     return summary
 
 
+def _stated_by_worker(src: SourceInput) -> bool:
+    """Whether ``src`` is read whole by a worker, which takes its stat (a text,
+    Markdown or feed file)."""
+    return src.kind in _POOLED_KINDS and src.kind not in _TABLE_KINDS and src.path is not None
+
+
 def _finish_local(log_: InputLog, batcher: _Batcher, digests: bool) -> None:
     """Close an input read in this process (its digest is taken here)."""
     if digests and log_.src.path is not None:
@@ -766,14 +782,15 @@ def _ingest_pooled(
     workers = _workers(settings, srcs, sizes)
     logs: dict[int, InputLog] = {}
     reported: dict[int, int] = {}
-    jobs = plan_jobs(srcs, settings, digests, sizes)
+    # None: stated as planned (see _ingest_inputs)
+    jobs = plan_jobs(srcs, settings, digests, [st.size if st else None for st in stats])
     for job, result in run_jobs(jobs, srcs, settings, workers, pool):
         if job.kind == "files":
             for i, (outputs, digest, stat) in zip(job.inputs, result, strict=True):
                 log_ = InputLog(srcs[i], stat, digest=digest)
                 kept = sum(batcher.take(o, srcs[i].display, log_) for o in outputs)
                 batcher.finish(log_)
-                progress.advance(1, nbytes=sizes[i], articles=kept)
+                progress.advance(1, nbytes=stat.size if stat else sizes[i], articles=kept)
             continue
         i = job.inputs[0]
         log_ = logs.setdefault(i, InputLog(srcs[i], stats[i]))

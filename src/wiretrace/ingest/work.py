@@ -280,13 +280,13 @@ def plan_jobs(
     srcs: list[SourceInput],
     settings: IngestSettings,
     digests: bool,
-    sizes: list[int] | None = None,
+    sizes: list[int | None] | None = None,
 ) -> Iterator[Job]:
     """Jobs for ``srcs`` in order: ``files`` jobs for single-file kinds, ``rows`` and
     then ``done`` jobs for each table (framed lazily, as jobs are taken). ``digests``:
     workers also digest the files they read (for skipping unchanged files later).
-    ``sizes``: the files' sizes in bytes, when known (a job is cut at
-    ``FILE_CHUNK_BYTES``)."""
+    ``sizes``: the files' sizes in bytes (a job is cut at ``FILE_CHUNK_BYTES``); a
+    file whose size is None is stated here, as its job is planned."""
     from wiretrace.ingest.tables import TABLE_KINDS, iter_rows
 
     chunk: list[int] = []
@@ -303,7 +303,11 @@ def plan_jobs(
     for i, src in enumerate(srcs):
         if src.kind not in TABLE_KINDS:
             chunk.append(i)
-            nbytes += sizes[i] if sizes is not None else 0
+            size = sizes[i] if sizes is not None else 0
+            if size is None:
+                stat = Stat.of(src.path)
+                size = stat.size if stat is not None else 0
+            nbytes += size
             if len(chunk) >= most or nbytes >= FILE_CHUNK_BYTES:
                 yield files_job()
             continue

@@ -283,6 +283,34 @@ _NOT_ALNUM = regex.compile(r"[^\p{L}\p{N}]+")
 _BYTES_NOT_ALNUM = bytes(b if b < 128 and chr(b).isalnum() else ord(" ") for b in range(256))
 
 
+#: For ASCII text: every byte but letters and digits (deleted to count those).
+_BYTES_NOT_ALNUM_ONLY = bytes(b for b in range(128) if not chr(b).isalnum())
+
+
+def _may_fold_to(s: str, folded: str) -> bool:
+    """False when ``_fold(s) == folded`` cannot hold, told without folding ``s`` (a
+    paragraph compared with a title or the navigation lines): for ASCII ``s`` the fold
+    keeps exactly its letters and digits, so it must have as many as ``folded``."""
+    if not s.isascii():
+        return True
+    if not folded.isascii():
+        return False  # the fold of ASCII text is ASCII
+    return len(s.encode("ascii").translate(None, _BYTES_NOT_ALNUM_ONLY)) == len(
+        folded
+    ) - folded.count(" ")
+
+
+#: The most letters and digits a navigation line has (see ``_may_fold_to``).
+_NAVIGATION_ALNUM = max(len(n) - n.count(" ") for n in _NAVIGATION)
+
+
+def _may_be_navigation(s: str) -> bool:
+    """False when ``_fold(s) in _NAVIGATION`` cannot hold (as ``_may_fold_to``)."""
+    return not s.isascii() or len(
+        s.encode("ascii").translate(None, _BYTES_NOT_ALNUM_ONLY)
+    ) <= _NAVIGATION_ALNUM
+
+
 def _fold(s: str) -> str:
     if s.isascii():  # the same result with C-level passes over bytes instead of a regex
         return b" ".join(s.encode("ascii").lower().translate(_BYTES_NOT_ALNUM).split()).decode()
@@ -295,7 +323,9 @@ def _header_kind(
     """The span kind of a metadata line under the title, filling ``meta``; None if the
     line is not one. ``title``: ``_fold(meta.title)`` when the caller has it."""
     plain = _undecorate(line)
-    if meta.title and _fold(plain) == (title if title is not None else _fold(meta.title)):
+    if meta.title and title is None:
+        title = _fold(meta.title)
+    if meta.title and _may_fold_to(plain, title or "") and _fold(plain) == title:
         return "header"  # the title repeated (often in another case)
     if _URL_ONLY.match(plain):
         meta.add_link(_URL_ONLY.match(plain).group("url"))  # type: ignore[union-attr]
@@ -377,7 +407,7 @@ def _footer_kind(line: str, meta: _Meta) -> str | None:
             else:
                 meta.add_link(site.group("url"))
             return "footer"
-    if _fold(plain) in _NAVIGATION:
+    if _may_be_navigation(plain) and _fold(plain) in _NAVIGATION:
         return "navigation"
     return None
 

@@ -704,15 +704,14 @@ def _ingest_inputs(
     # own stat), so that reading starts at once instead of after a stat of every file
     # (0.1 s for 20,000 files, with the workers idle).
     later = states is not None and not getattr(store, "has_file_states", lambda: True)()
-    stats = [
-        None if later and _stated_by_worker(src) else Stat.of(src.path) for src in inputs
-    ]
-    sizes = [st.size if st is not None else -1 for st in stats]  # -1: not known yet
+    deferred = [later and _stated_by_worker(src) for src in inputs]
+    stats = [None if d else Stat.of(src.path) for src, d in zip(inputs, deferred, strict=True)]
+    sizes = [st.size if st is not None else 0 for st in stats]
     batcher = _Batcher(
         store, summary, max(1, batch_size or isettings.batch_articles), batch_bytes, states
     )
-    unknown = any(n < 0 for n in sizes)
-    progress.begin("ingest", total=len(inputs), total_bytes=None if unknown else sum(sizes))
+    total_bytes = None if any(deferred) else sum(sizes)  # bytes still counted as read
+    progress.begin("ingest", total=len(inputs), total_bytes=total_bytes)
     try:
         skip = states.skip_unchanged(inputs, stats) if states is not None and not later else {}
         for i, state in skip.items():
@@ -782,7 +781,7 @@ def _ingest_pooled(
     workers = _workers(settings, srcs, sizes)
     logs: dict[int, InputLog] = {}
     reported: dict[int, int] = {}
-    # None: stated as planned (see _ingest_inputs)
+    # None: stated as planned (deferred by _ingest_inputs, or not found: said by the reader)
     jobs = plan_jobs(srcs, settings, digests, [st.size if st else None for st in stats])
     for job, result in run_jobs(jobs, srcs, settings, workers, pool):
         if job.kind == "files":

@@ -424,3 +424,9 @@ def test_a_failed_batch_write_ends_the_ingest_and_keeps_the_batches_before(
         assert again.files_unchanged >= 10  # their files were recorded after them
         assert again.articles_added == 20 and again.articles == 40 and not again.errors
         assert len({a.id for a in store.iter_articles()}) == 40
+        # one state a file: the first run's (written without looking for old ones, the
+        # store had none) and the rerun's, which replaced none of them twice
+        rows, keys = store._con.execute(
+            "SELECT count(*), count(DISTINCT key) FROM ingest_files"
+        ).fetchone()
+        assert rows == keys == 40

@@ -721,10 +721,11 @@ class Store:
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
         return {row["key"]: row for row in rows}
 
-    def put_file_states(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def put_file_states(self, rows: Sequence[Mapping[str, Any]], new: bool = False) -> None:
         """Record file states (replacing those with the same ``key``), in one
         transaction. Columns: key, size, mtime_ns, digest, reader, ids, hashes, issues
-        (JSON text), skipped."""
+        (JSON text), skipped. ``new``: the caller knows no key is recorded yet (the
+        first ingest into a store), which spares looking for the ones to replace."""
         if not rows:
             return
         # Built from buffers: pa.table on Python lists would import pandas.
@@ -735,9 +736,10 @@ class Store:
         with self._transaction():
             self._con.register("_file_states", table)
             try:
-                self._con.execute(
-                    "DELETE FROM ingest_files WHERE key IN (SELECT key FROM _file_states)"
-                )
+                if not new:
+                    self._con.execute(
+                        "DELETE FROM ingest_files WHERE key IN (SELECT key FROM _file_states)"
+                    )
                 self._con.execute("INSERT INTO ingest_files SELECT * FROM _file_states")
             finally:
                 self._con.unregister("_file_states")

@@ -495,6 +495,9 @@ class _States:
         self.sink = sink
         self.reader = reader_fingerprint(settings)
         self.keys: dict[int, str] = {}
+        #: The store had no file state when the ingest began: every state recorded is
+        #: new (each input is recorded once per ingest).
+        self.first = False
 
     def skip_unchanged(
         self, inputs: list[SourceInput], stats: list[Stat | None]
@@ -530,7 +533,7 @@ class _States:
             if row is not None:
                 rows.append(row)
         if rows:
-            self.sink.put_file_states(rows)
+            self.sink.put_file_states(rows, new=self.first)
 
 
 def _replay(
@@ -704,6 +707,8 @@ def _ingest_inputs(
     # own stat), so that reading starts at once instead of after a stat of every file
     # (0.1 s for 20,000 files, with the workers idle).
     later = states is not None and not getattr(store, "has_file_states", lambda: True)()
+    if states is not None:
+        states.first = later
     deferred = [later and _stated_by_worker(src) for src in inputs]
     stats = [None if d else Stat.of(src.path) for src, d in zip(inputs, deferred, strict=True)]
     sizes = [st.size if st is not None else 0 for st in stats]

@@ -73,7 +73,8 @@ class FileStateSink(Protocol):
 
     def file_states(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]: ...
 
-    def put_file_states(self, rows: Sequence[Mapping[str, Any]]) -> None: ...
+    def put_file_states(self, rows: Sequence[Mapping[str, Any]], new: bool = False) -> None:
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -645,9 +645,12 @@ def load_bytes_stat(
                 )
             # Asking for the size read (not the limit) spares allocating a buffer of
             # the limit's size for each file; a file that grew is read on to the limit.
-            data = _read_fd(fd, before.st_size + 1)
-            if len(data) > before.st_size:
+            # One read: a regular file's read comes back short only at its end.
+            data = os.read(fd, before.st_size + 1)
+            if len(data) > before.st_size:  # it grew since the stat (or is no file)
                 data += _read_fd(fd, limit + 1 - len(data))
+            elif len(data) < before.st_size:  # shrunk, or an interrupted read
+                data += _read_fd(fd, before.st_size + 1 - len(data))
             after = os.fstat(fd)
         finally:
             os.close(fd)

@@ -430,3 +430,29 @@ def test_a_failed_batch_write_ends_the_ingest_and_keeps_the_batches_before(
             "SELECT count(*), count(DISTINCT key) FROM ingest_files"
         ).fetchone()
         assert rows == keys == 40
+
+
+def test_worker_processes_store_the_same_rows_as_one_process(tmp_path: Path) -> None:
+    """Worker processes send their articles as ready rows of the ``articles`` table
+    (column buffers, not pickled articles): the stored rows and file states are those
+    of the same folder read in one process, field for field."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(BBC / "tech", inbox / "tech")
+    for name in (A, B):
+        shutil.copyfile(SEEDS / f"{name}.txt", inbox / f"{name}.txt")
+    rows = _bbc(40, "sport")
+    (inbox / "rows.jsonl").write_text(
+        "\n".join(json.dumps({"id": i, "title": t, "text": b}) for i, t, b in rows) + "\n"
+    )
+    assert len(list(inbox.rglob("*.txt"))) > 64  # enough for the worker processes
+    stored = []
+    for workers in (1, 2):
+        db = tmp_path / f"w{workers}.duckdb"
+        with Store.open(db) as store:
+            summary = ingest([inbox], store, load_settings({"ingest.workers": workers}))
+            assert summary.articles_added > 400 and not summary.errors
+            con = store._con
+            articles = "SELECT * EXCLUDE (ingested_at) FROM articles ORDER BY id"
+            states = "SELECT * EXCLUDE (mtime_ns) FROM ingest_files ORDER BY key"
+            stored.append((con.execute(articles).fetchall(), con.execute(states).fetchall()))
+    assert stored[0] == stored[1]

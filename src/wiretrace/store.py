@@ -43,7 +43,6 @@ writing migrates it forward; a file from a newer wiretrace raises :class:`StoreE
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -56,6 +55,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from wiretrace import columns as colbuf
+from wiretrace.columns import record_hash, split_published
 from wiretrace.errors import NotFound, StoreError
 from wiretrace.models import Article, Edit, Passage, ReusePair, Span
 from wiretrace.snapshots import SnapshotPublisher
@@ -136,6 +137,11 @@ ARTICLE_SCHEMA = pa.schema(
     ]
 )
 _COLS = ", ".join(f'"{name}"' for name in ARTICLE_SCHEMA.names)
+#: ``ARTICLE_SCHEMA`` without what the store sets when it writes a row (``version``,
+#: ``ingested_at``): the rows :func:`article_rows` builds.
+ARTICLE_ROW_SCHEMA = pa.schema(
+    [f for f in ARTICLE_SCHEMA if f.name not in ("version", "ingested_at")]
+)
 #: The Arrow schema of ``ingest_files`` rows (``put_file_states``).
 _FILE_STATE_SCHEMA = pa.schema(
     [
@@ -540,27 +546,58 @@ class Store:
         counts, one per article) and ``content_hashes`` (``Article.content_hash``, one
         per article) save recomputing when the caller has them (ingest workers do).
         """
-        result = PutResult()
         if not articles:
-            return result
+            return PutResult()
         counts = list(words) if words is not None else [
             word_count(a.text, a.excluded) for a in articles
         ]
         if len(counts) != len(articles):
             raise ValueError("words must have one count per article")
-        latest: dict[str, int] = {}
-        for i, a in enumerate(articles):
-            latest[a.id] = i
-        order = sorted(latest.values())
-        batch = [articles[i] for i in order]
-        batch_words = [counts[i] for i in order]
         if content_hashes is not None and len(content_hashes) != len(articles):
             raise ValueError("content_hashes must have one hash per article")
         hashes = (
-            [content_hashes[i] for i in order] if content_hashes is not None
-            else [a.content_hash for a in batch]
+            list(content_hashes) if content_hashes is not None
+            else [a.content_hash for a in articles]
         )
-        records = [record_hash(a, h) for a, h in zip(batch, hashes, strict=True)]
+        records = [record_hash(a, h) for a, h in zip(articles, hashes, strict=True)]
+
+        def rows_of(keep: list[int]) -> pa.Table:
+            return article_rows(
+                [articles[i] for i in keep], [counts[i] for i in keep],
+                [hashes[i] for i in keep], [records[i] for i in keep],
+            )
+
+        return self._put_rows([a.id for a in articles], hashes, records, rows_of)
+
+    def put_article_rows(
+        self, rows: pa.Table, ids: Sequence[str], hashes: Sequence[str], records: Sequence[str]
+    ) -> PutResult:
+        """:meth:`put_articles` for articles already made rows by :func:`article_rows`
+        (by the ingest workers, so that the process writing the store does not build
+        them), with their ids, content hashes and record hashes in row order."""
+        if not len(ids) == len(hashes) == len(records) == rows.num_rows:
+            raise ValueError("rows, ids, hashes and records must have one item per article")
+        if not ids:
+            return PutResult()
+        return self._put_rows(
+            ids, hashes, records, lambda keep: select_rows(rows, keep)
+        )
+
+    def _put_rows(
+        self,
+        ids: Sequence[str],
+        hashes: Sequence[str],
+        records: Sequence[str],
+        rows_of: Callable[[list[int]], pa.Table],
+    ) -> PutResult:
+        """The versioning rule of :meth:`put_articles` for articles given by id, content
+        hash and record hash; ``rows_of(indices)``: the rows of those articles (without
+        ``version`` and ``ingested_at``, added here)."""
+        result = PutResult()
+        latest: dict[str, int] = {}
+        for i, id_ in enumerate(ids):
+            latest[id_] = i
+        order = sorted(latest.values())
         now = datetime.now(UTC)
 
         with self._transaction():
@@ -572,31 +609,32 @@ class Store:
                 for row in con.execute(
                     "SELECT a.id, a.version, a.content_hash, a.record_hash FROM articles a "
                     "WHERE a.id IN (SELECT unnest(?::VARCHAR[]))",
-                    [[a.id for a in batch]],
+                    [[ids[i] for i in order]],
                 ).fetchall()
             }
             keep: list[int] = []
             versions: list[int] = []
             changed: list[str] = []
             refreshed: list[str] = []
-            for i, (a, h) in enumerate(zip(batch, hashes, strict=True)):
-                old = stored.get(a.id)
+            for i in order:
+                id_, h = ids[i], hashes[i]
+                old = stored.get(id_)
                 if old is None:
                     keep.append(i)
                     versions.append(1)
-                    result.added.append(a.id)
+                    result.added.append(id_)
                 elif old[1] == h and old[2] == records[i]:
                     result.unchanged += 1
                 elif old[1] == h:
                     keep.append(i)
                     versions.append(old[0])
-                    refreshed.append(a.id)
-                    result.refreshed.append(a.id)
+                    refreshed.append(id_)
+                    result.refreshed.append(id_)
                 else:
                     keep.append(i)
                     versions.append(old[0] + 1)
-                    changed.append(a.id)
-                    result.updated.append((a.id, old[0] + 1))
+                    changed.append(id_)
+                    result.updated.append((id_, old[0] + 1))
             if changed:
                 changed_tbl = pa.table({"id": pa.array(changed, pa.string())})
                 con.register("_changed_ids", changed_tbl)
@@ -617,18 +655,16 @@ class Store:
                 finally:
                     con.unregister("_refreshed_ids")
             if keep:
-                columns = _article_columns(
-                    [batch[i] for i in keep],
-                    versions,
-                    [hashes[i] for i in keep],
-                    [records[i] for i in keep],
-                    [batch_words[i] for i in keep],
-                    now,
+                rows = rows_of(keep)
+                rows = rows.append_column("version", _int_array(versions, pa.int32()))
+                rows = rows.append_column(
+                    pa.field("ingested_at", pa.timestamp("us", tz="UTC")),
+                    _arrow_array([now] * len(keep), pa.timestamp("us", tz="UTC")),
                 )
-                _insert_articles(con, columns)
+                _insert_articles(con, rows)
             con.execute(
                 "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?)",
-                [now, len(batch), len(result.added), len(result.updated), result.unchanged],
+                [now, len(order), len(result.added), len(result.updated), result.unchanged],
             )
         return result
 
@@ -1055,19 +1091,6 @@ def _arrow_reader(rel: duckdb.DuckDBPyRelation, batch_size: int) -> pa.RecordBat
     return reader
 
 
-def record_hash(article: Article, content_hash: str | None = None) -> str:
-    """A digest of every field of ``article`` read from its input, except ``source``
-    (which names the path as typed, and may differ between runs) and ``warnings``.
-    ``content_hash``: the article's, when the caller has it already."""
-    fields = (
-        content_hash or article.content_hash, article.kind, article.credits, article.dateline,
-        article.section, article.language, article.links,
-        tuple((s.start, s.end, s.kind) for s in article.excluded),
-    )
-    return hashlib.blake2b(repr(fields).encode("utf-8", "surrogatepass"),
-                           digest_size=16).hexdigest()
-
-
 def error_line(exc: BaseException) -> str:
     """The first line of ``exc``'s message, and DuckDB's "Original Error" line when it
     has one (a failed COMMIT whose rollback failed too says only "Failed to rollback
@@ -1082,16 +1105,6 @@ def error_line(exc: BaseException) -> str:
         # what was committed stays; the next run resumes from there
         line += "; raise detect.memory_limit (or set it to 'auto') and run again"
     return line
-
-
-def _split_published(value: datetime | None) -> tuple[datetime | None, int | None]:
-    if value is None:
-        return None, None
-    offset = value.utcoffset()
-    wall = value.replace(tzinfo=None)
-    if offset is None:
-        return wall, None
-    return wall, int(offset.total_seconds() // 60)
 
 
 def _join_published(wall: datetime | None, offset: int | None) -> datetime | None:
@@ -1114,10 +1127,9 @@ def _article_table(
     return pa.table(columns, schema=ARTICLE_SCHEMA)
 
 
-def _insert_articles(con: duckdb.DuckDBPyConnection, columns: dict[str, list[Any]]) -> None:
-    """Insert ``_article_columns`` rows as an Arrow table built without pyarrow's
-    conversion of Python lists (see :func:`_arrow_table_of`)."""
-    con.register("_new_articles", _arrow_table_of(columns, ARTICLE_SCHEMA))
+def _insert_articles(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    """Insert article rows (every column of ``ARTICLE_SCHEMA``, by name)."""
+    con.register("_new_articles", rows)
     try:
         con.execute(f"INSERT INTO articles ({_COLS}) SELECT {_COLS} FROM _new_articles")
     finally:
@@ -1130,11 +1142,6 @@ def _insert_articles(con: duckdb.DuckDBPyConnection, columns: dict[str, list[Any
 # in a process, to check whether the list is a pandas object: half a second of every
 # ingest. The columns written at ingest are built from their buffers instead; the
 # resulting arrays are the same (tests compare the stored rows).
-
-_EPOCH = datetime(1970, 1, 1)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-_MICROSECOND = timedelta(microseconds=1)
-
 
 def _arrow_table_of(columns: Mapping[str, Sequence[Any]], schema: pa.Schema) -> pa.Table:
     """``pa.table(columns, schema=schema)`` for the column types used by ingest
@@ -1149,12 +1156,8 @@ def _arrow_array(values: Sequence[Any], type: pa.DataType) -> pa.Array:
         return _utf8_array(values)
     if type in (pa.int32(), pa.int64()):
         return _int_array(values, type)
-    if type == pa.timestamp("us"):
-        micros = [None if v is None else (v - _EPOCH) // _MICROSECOND for v in values]
-        return _int_array(micros, pa.int64()).view(type)
-    if type == pa.timestamp("us", tz="UTC"):
-        micros = [None if v is None else (v - _EPOCH_UTC) // _MICROSECOND for v in values]
-        return _int_array(micros, pa.int64()).view(type)
+    if type in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
+        return _from_buffers(colbuf.micros(values), type)
     if type == pa.list_(pa.string()):
         return _list_array(values, _utf8_array([item for row in values for item in row]), type)
     if type == pa.list_(_SPAN_TYPE):
@@ -1171,44 +1174,46 @@ def _arrow_array(values: Sequence[Any], type: pa.DataType) -> pa.Array:
     raise TypeError(f"no buffer builder for Arrow type {type}")  # pragma: no cover
 
 
-def _validity(values: Sequence[Any]) -> tuple[pa.Buffer | None, int]:
-    """The validity bitmap of ``values`` (None where all are set) and the null count."""
-    nulls = [i for i, v in enumerate(values) if v is None]
-    if not nulls:
-        return None, 0
-    bits = bytearray(b"\xff" * ((len(values) + 7) // 8))
-    for i in nulls:
-        bits[i >> 3] &= ~(1 << (i & 7)) & 0xFF
-    return pa.py_buffer(bytes(bits)), len(nulls)
+def _from_buffers(column: colbuf.Column, type: pa.DataType) -> pa.Array:
+    """The Arrow array of a column built by :mod:`wiretrace.columns`, of ``type``."""
+    tag = column[0]
+    if tag == "utf8":
+        _, n, bits, nulls, offsets, data = column
+        return pa.Array.from_buffers(
+            pa.string(), n, [_buffer(bits), pa.py_buffer(offsets), pa.py_buffer(data)],
+            null_count=nulls,
+        )
+    if tag in ("int32", "int64"):
+        _, n, bits, nulls, data = column
+        ints = pa.Array.from_buffers(
+            pa.int32() if tag == "int32" else pa.int64(), n, [_buffer(bits), pa.py_buffer(data)],
+            null_count=nulls,
+        )
+        return ints if ints.type == type else ints.view(type)  # timestamps
+    if tag == "list":
+        _, n, offsets, child = column
+        starts = pa.Array.from_buffers(pa.int32(), n + 1, [None, pa.py_buffer(offsets)])
+        return pa.ListArray.from_arrays(starts, _from_buffers(child, type.value_type), type=type)
+    if tag == "struct":
+        _, n, children = column
+        fields = list(type)
+        return pa.StructArray.from_arrays(
+            [_from_buffers(c, f.type) for c, f in zip(children, fields, strict=True)],
+            fields=fields,
+        )
+    raise TypeError(f"no Arrow layout {tag!r}")  # pragma: no cover
+
+
+def _buffer(data: bytes | None) -> pa.Buffer | None:
+    return None if data is None else pa.py_buffer(data)
 
 
 def _utf8_array(values: Sequence[str | None]) -> pa.Array:
-    import array
-    from itertools import accumulate
-
-    validity, nulls = _validity(values)
-    present = [v for v in values if v is not None] if nulls else values
-    sizes = (
-        0 if v is None else len(v) if v.isascii() else len(v.encode("utf-8")) for v in values
-    )
-    offsets = array.array("i", accumulate(sizes, initial=0))
-    data = "".join(present).encode("utf-8")  # type: ignore[arg-type]
-    return pa.Array.from_buffers(
-        pa.string(),
-        len(values),
-        [validity, pa.py_buffer(offsets), pa.py_buffer(data)],
-        null_count=nulls,
-    )
+    return _from_buffers(colbuf.utf8(values), pa.string())
 
 
 def _int_array(values: Sequence[int | None], type: pa.DataType) -> pa.Array:
-    import array
-
-    validity, nulls = _validity(values)
-    data = array.array("i" if type == pa.int32() else "q", (v or 0 for v in values))
-    return pa.Array.from_buffers(
-        type, len(values), [validity, pa.py_buffer(data)], null_count=nulls
-    )
+    return _from_buffers(colbuf.ints(values, wide=type == pa.int64()), type)
 
 
 def _list_array(rows: Sequence[Sequence[Any]], items: pa.Array, type: pa.DataType) -> pa.Array:
@@ -1216,6 +1221,35 @@ def _list_array(rows: Sequence[Sequence[Any]], items: pa.Array, type: pa.DataTyp
 
     offsets = _int_array(list(accumulate((len(row) for row in rows), initial=0)), pa.int32())
     return pa.ListArray.from_arrays(offsets, items, type=type)
+
+
+def article_rows(
+    articles: Sequence[Article],
+    words: Sequence[int],
+    hashes: Sequence[str],
+    records: Sequence[str],
+) -> pa.Table:
+    """``articles`` as rows for :meth:`Store.put_article_rows` (``ARTICLE_ROW_SCHEMA``),
+    with their body word counts, content hashes and record hashes."""
+    return article_rows_from_buffers(colbuf.article_row_buffers(articles, words, hashes, records))
+
+
+def select_rows(rows: pa.Table, indices: Sequence[int]) -> pa.Table:
+    """The rows of ``rows`` at ``indices``, in that order (without pandas)."""
+    return rows.take(_int_array(indices, pa.int64()))
+
+
+def article_rows_from_buffers(buffers: Sequence[tuple[str, colbuf.Column]]) -> pa.Table:
+    """The rows :func:`wiretrace.columns.article_row_buffers` built (in an ingest
+    worker, without pyarrow) as an Arrow table of ``ARTICLE_ROW_SCHEMA``."""
+    names = [name for name, _ in buffers]
+    if names != ARTICLE_ROW_SCHEMA.names:
+        raise ValueError(f"article row columns {names} are not {ARTICLE_ROW_SCHEMA.names}")
+    arrays = [
+        _from_buffers(column, field.type)
+        for (_, column), field in zip(buffers, ARTICLE_ROW_SCHEMA, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=ARTICLE_ROW_SCHEMA)
 
 
 def _article_columns(
@@ -1228,7 +1262,7 @@ def _article_columns(
 ) -> dict[str, list[Any]]:
     """The ``articles`` rows of ``articles`` as lists, one per column of
     ``ARTICLE_SCHEMA`` in its order."""
-    published = [_split_published(a.published) for a in articles]
+    published = [split_published(a.published) for a in articles]
     columns: dict[str, list[Any]] = {
         "id": [a.id for a in articles],
         "version": list(versions),

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from wiretrace.columns import record_hash
 from wiretrace.ingest.base import Record, SourceInput
 from wiretrace.ingest.filestate import (
     FileState,
@@ -40,7 +41,7 @@ from wiretrace.ingest.filestate import (
     state_key,
     state_row,
 )
-from wiretrace.ingest.work import Output, finish_record
+from wiretrace.ingest.work import ArticleRow, Output, finish_record
 from wiretrace.models import Article, IngestIssue
 from wiretrace.progress import NullProgress, Progress
 from wiretrace.settings import IngestSettings, Settings
@@ -366,7 +367,7 @@ class _Batcher:
         self.batch_size = batch_size
         self.batch_bytes = batch_bytes
         self.states = states
-        self.articles: list[Article] = []
+        self.articles: list[Article | ArticleRow] = []
         self.words: list[int] = []
         self.hashes: list[str] = []
         self.chars = 0
@@ -389,8 +390,8 @@ class _Batcher:
             issue = IngestIssue(where, warning, "warning")
             summary.add_issue(issue)
             log.add_issue(issue)
-        if words is None:
-            words = word_count(record.text, record.excluded)
+        if words is None:  # a worker counts them (an ArticleRow always has them)
+            words = word_count(record.text, record.excluded)  # type: ignore[union-attr]
         if words == 0:
             summary.skipped += 1
             log.skipped += 1
@@ -410,12 +411,12 @@ class _Batcher:
             )
             return 0
         self.seen[record.id] = where
-        content_hash = content_hash or record.content_hash
+        content_hash = content_hash or record.content_hash  # type: ignore[union-attr]
         self.articles.append(record)
         self.words.append(words)
         self.hashes.append(content_hash)
         log.kept.append((record.id, content_hash))
-        self.chars += len(record.text)
+        self.chars += record.chars if isinstance(record, ArticleRow) else len(record.text)
         if len(self.articles) >= self.batch_size or self.chars >= self.batch_bytes:
             self.flush()
         return 1
@@ -455,7 +456,7 @@ class _Batcher:
                 self._writer = None
 
     def _write(
-        self, articles: list[Article], words: list[int], hashes: list[str],
+        self, articles: list[Article | ArticleRow], words: list[int], hashes: list[str],
         finished: list[InputLog],
     ) -> Any:
         """In the writer thread: store one batch, then record its finished files."""
@@ -478,8 +479,43 @@ class _Batcher:
         summary.refreshed += len(result.refreshed)
 
 
-def _put(sink: ArticleSink, articles: list[Article], words: list[int], hashes: list[str]) -> Any:
-    """``sink.put_articles``, passing the content hashes along when it takes them."""
+def _put(
+    sink: ArticleSink, items: list[Article | ArticleRow], words: list[int], hashes: list[str]
+) -> Any:
+    """``sink.put_articles``, passing the content hashes along when it takes them; a
+    batch holding articles made rows by the workers goes to ``sink.put_article_rows``
+    (the driver asks workers for rows only from a sink that has it)."""
+    if any(isinstance(item, ArticleRow) for item in items):
+        import pyarrow as pa
+
+        from wiretrace.store import article_rows, select_rows
+
+        parts: list[Any] = []
+        records: list[str] = []
+        start = 0
+        while start < len(items):  # runs of rows of one job, and runs of articles
+            first = items[start]
+            end = start + 1
+            if isinstance(first, ArticleRow):
+                while (end < len(items) and isinstance(items[end], ArticleRow)
+                       and items[end].rows is first.rows):  # type: ignore[union-attr]
+                    end += 1
+                run: list[ArticleRow] = items[start:end]  # type: ignore[assignment]
+                parts.append(select_rows(first.rows, [r.row for r in run]))
+                records.extend(r.record_hash for r in run)
+            else:
+                while end < len(items) and not isinstance(items[end], ArticleRow):
+                    end += 1
+                plain: list[Article] = items[start:end]  # type: ignore[assignment]
+                more = [record_hash(a, h) for a, h in zip(plain, hashes[start:end], strict=True)]
+                parts.append(article_rows(plain, words[start:end], hashes[start:end], more))
+                records.extend(more)
+            start = end
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        return sink.put_article_rows(  # type: ignore[attr-defined]
+            table, [item.id for item in items], hashes, records
+        )
+    articles: list[Article] = items  # type: ignore[assignment]
     try:
         return sink.put_articles(articles, words, content_hashes=hashes)  # type: ignore[call-arg]
     except TypeError as exc:
@@ -788,7 +824,8 @@ def _ingest_pooled(
     reported: dict[int, int] = {}
     # None: stated as planned (deferred by _ingest_inputs, or not found: said by the reader)
     jobs = plan_jobs(srcs, settings, digests, [st.size if st else None for st in stats])
-    for job, result in run_jobs(jobs, srcs, settings, workers, pool):
+    rows = hasattr(batcher.sink, "put_article_rows")  # workers then build the rows
+    for job, result in run_jobs(jobs, srcs, settings, workers, pool, rows):
         if job.kind == "files":
             for i, (outputs, digest, stat) in zip(job.inputs, result, strict=True):
                 log_ = InputLog(srcs[i], stat, digest=digest)

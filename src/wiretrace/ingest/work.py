@@ -34,6 +34,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from wiretrace.columns import article_row_buffers, record_hash
 from wiretrace.errors import IngestError
 from wiretrace.ingest.base import Record, SourceInput
 from wiretrace.ingest.filestate import Stat, stable_digest
@@ -63,9 +64,25 @@ ROW_CHUNK = 256
 ROW_CHUNK_BYTES = 4_000_000
 IN_FLIGHT_PER_WORKER = 4
 
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    """An article a worker process made a row of the store's ``articles`` table
+    (``wiretrace.columns.article_row_buffers``): what the ingest driver needs of it,
+    and where its row is (``rows``, a pyarrow table of the job's articles; ``row``)."""
+
+    id: str
+    source: str | None
+    warnings: tuple[str, ...]
+    chars: int
+    record_hash: str
+    rows: Any
+    row: int
+
+
 #: One reader output with what the store needs beside it: ``(record, words,
-#: content_hash)``; words and hash are None for issues.
-Output = tuple[Record, int | None, str | None]
+#: content_hash)``; words and hash are None for issues. From worker processes asked
+#: for rows, an article comes as an :class:`ArticleRow`.
+Output = tuple[Record | ArticleRow, int | None, str | None]
 
 
 def reader_for(kind: str) -> Callable[[SourceInput, IngestSettings], Iterator[Record]]:
@@ -227,19 +244,72 @@ def _run(job: Job, settings: IngestSettings) -> Any:
     return job.result
 
 
-def _run_packed(job: Job, settings: IngestSettings) -> Any:
-    """``_run`` in a worker process, its articles packed for the way back."""
+def _run_packed(job: Job, settings: IngestSettings, rows: bool = False) -> Any:
+    """``_run`` in a worker process, its articles packed for the way back: with
+    ``rows``, made rows of the store's ``articles`` table (column buffers, see
+    :mod:`wiretrace.columns`), each article then sent as what the driver needs of it."""
     result = _run(job, settings)
+    outputs = [o for outs, _, _ in result for o in outs] if job.kind == "files" else result
+    buffers, pack = _row_packer(outputs) if rows else (None, _pack)
     if job.kind == "files":
-        return [([_pack(o) for o in outputs], digest, stat) for outputs, digest, stat in result]
-    return [_pack(o) for o in result]
+        return buffers, [
+            ([pack(o) for o in outs], digest, stat) for outs, digest, stat in result
+        ]
+    return buffers, [pack(o) for o in result]
 
 
-def _unpacked(job: Job, result: Any) -> Any:
-    """The result of ``_run_packed`` as ``_run`` gives it."""
+def _unpacked(job: Job, packed: Any) -> Any:
+    """The result of ``_run_packed`` as ``_run`` gives it (articles sent as rows as
+    :class:`ArticleRow`)."""
+    buffers, result = packed
+    unpack: Callable[[Any], Output] = _unpack
+    if buffers is not None:
+        from wiretrace.store import article_rows_from_buffers
+
+        table = article_rows_from_buffers(buffers)
+
+        def unpack(o: Any) -> Output:
+            return _unpack_row(o, table)
+
     if job.kind == "files":
-        return [([_unpack(o) for o in outputs], digest, stat) for outputs, digest, stat in result]
-    return [_unpack(o) for o in result]
+        return [([unpack(o) for o in outputs], digest, stat) for outputs, digest, stat in result]
+    return [unpack(o) for o in result]
+
+
+def _row_packer(outputs: list[Output]) -> tuple[Any, Callable[[Output], Any]]:
+    """The column buffers of the articles among ``outputs`` (None when there are none),
+    and how to pack each output then: an article as its id, source, warnings, length,
+    record hash and row number (issues as they are), in the order of ``outputs``."""
+    articles = [(r, w, h) for r, w, h in outputs if isinstance(r, Article)]
+    if not articles:
+        return None, _pack
+    records = [record_hash(a, h) for a, _, h in articles]
+    buffers = article_row_buffers(
+        [a for a, _, _ in articles], [w or 0 for _, w, _ in articles],
+        [h or "" for _, _, h in articles], records,
+    )
+    rows = iter(range(len(articles)))
+
+    def pack(output: Output) -> Any:
+        record, words, content_hash = output
+        if not isinstance(record, Article):
+            return output
+        row = next(rows)
+        return (
+            (record.id, record.source, record.warnings, len(record.text), records[row], row),
+            words,
+            content_hash,
+        )
+
+    return buffers, pack
+
+
+def _unpack_row(packed: Any, table: Any) -> Output:
+    record, words, content_hash = packed
+    if not isinstance(record, tuple):
+        return packed  # type: ignore[no-any-return]
+    id_, source, warnings, chars, record_hash, row = record
+    return ArticleRow(id_, source, warnings, chars, record_hash, table, row), words, content_hash
 
 
 #: An article as plain values (its fields in order, spans as tuples): pickling a frozen
@@ -364,17 +434,19 @@ def run_jobs(
     settings: IngestSettings,
     workers: int,
     pool: ProcessPoolExecutor | None = None,
+    rows: bool = False,
 ) -> Iterator[tuple[Job, Any]]:
     """``(job, result)`` for every job, in order: in worker processes when ``workers``
     is over 1, else here. ``pool``: one from :func:`start_pool` to use (it is shut
-    down at the end either way)."""
+    down at the end either way). ``rows``: worker processes make their articles rows
+    of the store's ``articles`` table (:class:`ArticleRow`)."""
     if workers <= 1:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
         for job in jobs:
             yield job, _run(job, settings)
         return
-    yield from _run_pooled(jobs, srcs, settings, workers, pool)
+    yield from _run_pooled(jobs, srcs, settings, workers, pool, rows)
 
 
 def start_pool(workers: int) -> ProcessPoolExecutor:
@@ -454,6 +526,7 @@ def _run_pooled(
     settings: IngestSettings,
     workers: int,
     started: ProcessPoolExecutor | None,
+    rows: bool = False,
 ) -> Iterator[tuple[Job, Any]]:
     from concurrent.futures.process import BrokenProcessPool
 
@@ -464,7 +537,7 @@ def _run_pooled(
         if job.kind == "done":
             pending.append((job, None))
         else:
-            pending.append((job, pool.submit(_run_packed, job, settings)))
+            pending.append((job, pool.submit(_run_packed, job, settings, rows)))
 
     try:
         exhausted = False

@@ -456,3 +456,32 @@ def test_worker_processes_store_the_same_rows_as_one_process(tmp_path: Path) -> 
             states = "SELECT * EXCLUDE (mtime_ns) FROM ingest_files ORDER BY key"
             stored.append((con.execute(articles).fetchall(), con.execute(states).fetchall()))
     assert stored[0] == stored[1]
+
+
+def test_a_script_read_from_stdin_ingests_in_its_own_process(tmp_path: Path) -> None:
+    """Worker processes import the parent's main module first; a script given on
+    standard input (``python -``) has none to import, and every worker would die at
+    start. The pools then work in the calling process, with one warning, and the run
+    completes (before, the ingest restarted its pool without end and died with a
+    traceback)."""
+    inbox = tmp_path / "inbox"
+    shutil.copytree(BBC / "entertainment", inbox)
+    assert len(list(inbox.glob("*.txt"))) > 64
+    db = tmp_path / "w.duckdb"
+    settings = {"ingest.workers": 2, "detect.workers": 2}
+    script = (
+        "from wiretrace.collection import open_collection\n"
+        "from wiretrace.settings import load_settings\n"
+        f"with open_collection({str(db)!r}, load_settings({settings!r})) as coll:\n"
+        f"    summary = coll.ingest([{str(inbox)!r}])\n"
+        "    coll.update()\n"
+        "    print(summary.articles, len(summary.errors))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(len(list(inbox.glob("*.txt")))), "0"]
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("cannot be imported by worker processes") == 1

@@ -30,6 +30,7 @@ from wiretrace.analyze.story_summary import Story, story_label, summarize_story
 from wiretrace.analyze.story_vectors import TermCounter, body_text
 from wiretrace.errors import ConfigError, NotFound
 from wiretrace.models import Article, Span
+from wiretrace.processes import workers_can_start
 from wiretrace.settings import Settings, StoriesSettings
 from wiretrace.store import Store
 from wiretrace.text.aliases import AliasTable
@@ -60,7 +61,7 @@ class StoryUpdate:
 
 
 def _options(settings: StoriesSettings, n_new: int) -> dict[str, Any]:
-    workers = settings.workers or (os.cpu_count() or 1)
+    workers = (settings.workers or (os.cpu_count() or 1)) if workers_can_start() else 1
     return {
         "threshold": settings.threshold,
         "merge_threshold": settings.merge_threshold,

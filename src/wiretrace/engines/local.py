@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from wiretrace.detect.align import align_sequences
 from wiretrace.detect.edits import EntityLookup
 from wiretrace.models import Passage, Span
+from wiretrace.processes import workers_can_start
 from wiretrace.settings import Settings
 from wiretrace.text.tokens import TokenSeq
 
@@ -71,7 +72,10 @@ def _run_chunk(chunk: Sequence[tuple[str, str]]) -> list[list[Passage]]:
 
 
 def worker_count(settings: Settings) -> int:
-    """Processes to use: ``detect.workers``, or one per available core when 0."""
+    """Processes to use: ``detect.workers``, or one per available core when 0 (one
+    when no worker process can start, see :mod:`wiretrace.processes`)."""
+    if not workers_can_start():
+        return 1
     if settings.detect.workers > 0:
         return settings.detect.workers
     try:

@@ -43,6 +43,7 @@ from wiretrace.ingest.filestate import (
 )
 from wiretrace.ingest.work import ArticleRow, Output, finish_record
 from wiretrace.models import Article, IngestIssue
+from wiretrace.processes import workers_can_start
 from wiretrace.progress import NullProgress, Progress
 from wiretrace.settings import IngestSettings, Settings
 from wiretrace.text.tokens import word_count
@@ -605,6 +606,8 @@ def _ingested_before(store: ArticleSink, src: SourceInput) -> bool:
 
 
 def _pool_size(settings: IngestSettings) -> int:
+    if not workers_can_start():
+        return 1
     return settings.workers if settings.workers > 0 else (os.cpu_count() or 1)
 
 

@@ -40,6 +40,7 @@ from urllib.parse import urlsplit
 
 from wiretrace.errors import IngestError, InputTooLarge
 from wiretrace.models import Article, IngestIssue, Span
+from wiretrace.processes import workers_can_start
 
 if TYPE_CHECKING:
     from wiretrace.ingest.base import Record, SourceInput
@@ -402,6 +403,8 @@ def _parse_chunk(items: list[HtmlItem], settings: IngestSettings) -> list[Articl
 
 
 def _worker_count(workers: int) -> int:
+    if not workers_can_start():
+        return 1
     return workers if workers > 0 else (os.cpu_count() or 1)
 
 

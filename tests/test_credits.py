@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wiretrace.ingest.credits import (
     Credits,
@@ -203,3 +205,34 @@ def test_agency_prefilter_never_hides_a_credit_on_real_text() -> None:
             named += 1
             assert may_name_agency(text_words(text)), path
     assert named >= 100
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(
+    ["CARACAS", "New York", "WASHINGTON", ",", " ", "  ", "(Reuters)", "(AFP)", "-", "--",
+     "–", "—", " - ", "Venezuela", "March 5", "*", "_", "> ", "The", "said", "x", "\t"]
+), max_size=10))
+def test_dateline_precheck_never_skips_a_dateline(parts: list[str]) -> None:
+    """Every line the dateline rule matches passes its cheap precheck."""
+    from wiretrace.ingest.credits import _DATELINE, _may_be_dateline
+
+    line = "".join(parts) + " Text follows."
+    if _DATELINE.match(line):
+        assert _may_be_dateline(line)
+
+
+def test_credits_from_the_readers_lines_equal_those_from_the_text() -> None:
+    """The text reader hands the credit rules its split lines and their kinds; the
+    credits and dateline are those found by splitting the text again, on the seeds and
+    on real BBC articles."""
+    from wiretrace.ingest.textfile import parse_text
+    from wiretrace.settings import IngestSettings
+
+    paths = sorted(SEEDS.glob("*.txt")) + sorted(BBC.glob("*/*.txt"))[::10]
+    for path in paths:
+        text = path.read_text(errors="replace")
+        article = parse_text(text, path.stem, None, "text", IngestSettings())
+        again = analyze_credits(text, article.excluded, article.byline)
+        assert (again.credits, again.dateline) == (article.credits, article.dateline), path
+    assert sum(1 for p in paths if parse_text(p.read_text(errors="replace"), "x", None,
+               "text", IngestSettings()).credits) >= 2  # the seeds credit agencies

@@ -391,15 +391,23 @@ def test_pool_is_started_ahead_only_for_files_not_ingested_before(tmp_path: Path
 
 
 class _FailingStore(Store):
-    """A real store whose third batch write fails, as a full disk would make it fail."""
+    """A real store whose third batch write fails, as a full disk would make it fail
+    (whichever way the batch comes: articles, or rows made by worker processes)."""
 
-    calls = 0
+    writes = 0
+
+    def _count_write(self) -> None:
+        type(self).writes += 1
+        if type(self).writes == 3:
+            raise StoreError(f"{self.path}: write failed: No space left on device")
 
     def put_articles(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
-        type(self).calls += 1
-        if type(self).calls == 3:
-            raise StoreError(f"{self.path}: write failed: No space left on device")
+        self._count_write()
         return super().put_articles(*args, **kwargs)  # type: ignore[arg-type]
+
+    def put_article_rows(self, *args: object) -> object:  # type: ignore[override]
+        self._count_write()
+        return super().put_article_rows(*args)  # type: ignore[arg-type]
 
 
 def test_a_failed_batch_write_ends_the_ingest_and_keeps_the_batches_before(
@@ -415,17 +423,22 @@ def test_a_failed_batch_write_ends_the_ingest_and_keeps_the_batches_before(
     for id_, title, body in rows:
         (inbox / f"{id_.split('/')[1]}.txt").write_text(f"{title}\n\n{body}\n")
     db = tmp_path / "w.duckdb"
+    _FailingStore.writes = 0
     with _FailingStore.open(db) as store, pytest.raises(StoreError, match="No space left"):
         ingest([inbox], store, batch_size=10)
+    first = sorted(inbox.glob("*.txt"))[0]
+    first.write_text(first.read_text() + "An added line.\n")  # its state is replaced
     with Store.open(db) as store:
         kept = {a.id for a in store.iter_articles()}
         assert len(kept) == 20  # the two batches committed before the failure
         again = ingest([inbox], store, batch_size=10)
-        assert again.files_unchanged >= 10  # their files were recorded after them
-        assert again.articles_added == 20 and again.articles == 40 and not again.errors
+        # The states of files 1-19 were recorded after their batches (a file's state
+        # goes with the batch after its last article's): all but the changed one skip.
+        assert again.files_unchanged == 18
+        assert again.articles_added == 20 and again.updated == 1 and not again.errors
         assert len({a.id for a in store.iter_articles()}) == 40
-        # one state a file: the first run's (written without looking for old ones, the
-        # store had none) and the rerun's, which replaced none of them twice
+        # One state a file: the first run wrote its states without looking for old ones
+        # (the store had none); the rerun replaced the changed file's.
         rows, keys = store._con.execute(
             "SELECT count(*), count(DISTINCT key) FROM ingest_files"
         ).fetchone()
@@ -434,8 +447,9 @@ def test_a_failed_batch_write_ends_the_ingest_and_keeps_the_batches_before(
 
 def test_worker_processes_store_the_same_rows_as_one_process(tmp_path: Path) -> None:
     """Worker processes send their articles as ready rows of the ``articles`` table
-    (column buffers, not pickled articles): the stored rows and file states are those
-    of the same folder read in one process, field for field."""
+    (column buffers, not pickled articles), which a batch mixes with articles read in
+    this process (an HTML page): the stored rows and file states are those of the same
+    folder read in one process, field for field."""
     inbox = tmp_path / "inbox"
     shutil.copytree(BBC / "tech", inbox / "tech")
     for name in (A, B):
@@ -444,18 +458,32 @@ def test_worker_processes_store_the_same_rows_as_one_process(tmp_path: Path) -> 
     (inbox / "rows.jsonl").write_text(
         "\n".join(json.dumps({"id": i, "title": t, "text": b}) for i, t, b in rows) + "\n"
     )
+    page = FIXTURES / "html" / "agency_story.html"
+    shutil.copyfile(page, inbox / page.name)
     assert len(list(inbox.rglob("*.txt"))) > 64  # enough for the worker processes
     stored = []
     for workers in (1, 2):
         db = tmp_path / f"w{workers}.duckdb"
-        with Store.open(db) as store:
+        with _CountingStore.open(db) as store:
             summary = ingest([inbox], store, load_settings({"ingest.workers": workers}))
             assert summary.articles_added > 400 and not summary.errors
+            assert (store.row_writes > 0) == (workers > 1)  # rows from the workers
             con = store._con
             articles = "SELECT * EXCLUDE (ingested_at) FROM articles ORDER BY id"
             states = "SELECT * EXCLUDE (mtime_ns) FROM ingest_files ORDER BY key"
             stored.append((con.execute(articles).fetchall(), con.execute(states).fetchall()))
+    assert any(row[0] == page.stem for row in stored[0][0])  # the page is one of them
     assert stored[0] == stored[1]
+
+
+class _CountingStore(Store):
+    """A real store that counts the batches it is given as rows made by workers."""
+
+    row_writes = 0
+
+    def put_article_rows(self, *args: object) -> object:  # type: ignore[override]
+        self.row_writes += 1
+        return super().put_article_rows(*args)  # type: ignore[arg-type]
 
 
 def test_a_script_read_from_stdin_ingests_in_its_own_process(tmp_path: Path) -> None:

@@ -482,3 +482,34 @@ def test_utf8_with_a_stray_byte_is_read_as_utf8_not_refused(tmp_path: Path) -> N
     legacy = ("Caf\u00e9 owners said \u201cwe are open\u201d in Z\u00fcrich. " * 3).encode("cp1252")
     decoded, warnings = decode_bytes(legacy, "x")
     assert "\ufffd" not in decoded and not warnings[0].startswith("UTF-8")
+
+
+# The cheap prechecks before folding a line: they may only skip lines whose fold could
+# not match (a missed title repeat or navigation line would change the spans).
+_LINE_CHARS = st.sampled_from(list("aAbZz09 .,-–—'’*#_>:()|éÉßΩ\t"))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(_LINE_CHARS, max_size=30), st.text(_LINE_CHARS, max_size=30))
+def test_fold_prechecks_never_skip_a_match(line: str, other: str) -> None:
+    from wiretrace.ingest.textfile import _fold, _may_fold_to
+
+    for target in (_fold(line), _fold(other), _fold(line.upper())):
+        if _fold(line) == target:
+            assert _may_fold_to(line, target)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.data())
+def test_navigation_precheck_never_skips_a_navigation_line(data: st.DataObject) -> None:
+    from wiretrace.ingest.textfile import _NAVIGATION, _fold, _may_be_navigation
+
+    name = data.draw(st.sampled_from(sorted(_NAVIGATION)))
+    words = [w.upper() if data.draw(st.booleans()) else w.title() for w in name.split()]
+    decor = data.draw(st.text(st.sampled_from(list(" *#_>:|-–»")), max_size=6))
+    line = decor + " ".join(words) + decor[::-1]
+    assert _fold(line) in _NAVIGATION
+    assert _may_be_navigation(line)
+    junk = data.draw(st.text(_LINE_CHARS, max_size=30))
+    if _fold(junk) in _NAVIGATION:
+        assert _may_be_navigation(junk)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pytest
 
 from wiretrace.errors import NotFound, StoreError
@@ -453,3 +454,46 @@ def test_bulk_writes_fold_the_log_in_once_and_restore_the_threshold(tmp_path: Pa
         assert store._scalar(setting) == default
     with Store.open(db) as store:
         assert store._scalar("SELECT count(*) FROM articles") == n
+
+
+def test_article_rows_equal_pyarrows_own_conversion() -> None:
+    """The rows built from buffers (by the ingest workers, without pyarrow) hold what
+    pyarrow's conversion of the same values holds: nulls, naive times before 1970,
+    aware times at a half-hour offset, non-ASCII text, empty and filled lists, spans."""
+    from wiretrace.store import ARTICLE_ROW_SCHEMA, article_rows
+
+    articles = [
+        Article(id="a", text="Plain text.", excluded=(Span(0, 5, "title"),)),
+        Article(
+            id="b/ü", text="Ünïcödé — text “quoted”.", title="Tïtle", outlet="Le Monde",
+            url="https://example.org/x", published=datetime(1969, 7, 20, 20, 17),
+            byline="Ana Ñúñez", credits=("Reuters", "AFP"), dateline="CARACAS",
+            section="World", language="es", links=("https://t.co/x",),
+            excluded=(Span(0, 3, "title"), Span(4, 9, "caption")), warnings=("guessed",),
+        ),
+        Article(
+            id="c", text="x" * 3, published=datetime(
+                2024, 3, 5, 9, 30, tzinfo=timezone(timedelta(hours=-4, minutes=-30))
+            ), credits=(), links=(),
+        ),
+    ]
+    words, hashes, records = [2, 3, 1], ["h1", "h2", "h3"], ["r1", "r2", "r3"]
+    built = article_rows(articles, words, hashes, records)
+    built.validate(full=True)
+    offsets = [None, None, -270]
+    walls = [None, datetime(1969, 7, 20, 20, 17), datetime(2024, 3, 5, 9, 30)]
+    expected = {
+        "id": [a.id for a in articles], "content_hash": hashes,
+        "kind": [a.kind for a in articles], "source": [a.source for a in articles],
+        "url": [a.url for a in articles], "title": [a.title for a in articles],
+        "outlet": [a.outlet for a in articles], "published": walls,
+        "published_utc_offset": offsets, "byline": [a.byline for a in articles],
+        "credits": [list(a.credits) for a in articles],
+        "dateline": [a.dateline for a in articles], "section": [a.section for a in articles],
+        "language": [a.language for a in articles], "links": [list(a.links) for a in articles],
+        "excluded": [[{"start": s.start, "end": s.end, "kind": s.kind} for s in a.excluded]
+                     for a in articles],
+        "warnings": [list(a.warnings) for a in articles], "words": words,
+        "text": [a.text for a in articles], "record_hash": records,
+    }
+    assert built.equals(pa.table(expected, schema=ARTICLE_ROW_SCHEMA))

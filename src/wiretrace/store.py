@@ -55,10 +55,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from wiretrace import columns as colbuf
-from wiretrace.columns import record_hash, split_published
+from wiretrace import rowbuffers
 from wiretrace.errors import NotFound, StoreError
 from wiretrace.models import Article, Edit, Passage, ReusePair, Span
+from wiretrace.rowbuffers import record_hash
 from wiretrace.snapshots import SnapshotPublisher
 from wiretrace.text.tokens import word_count
 
@@ -142,6 +142,10 @@ _COLS = ", ".join(f'"{name}"' for name in ARTICLE_SCHEMA.names)
 ARTICLE_ROW_SCHEMA = pa.schema(
     [f for f in ARTICLE_SCHEMA if f.name not in ("version", "ingested_at")]
 )
+#: Rows for :meth:`Store.put_article_rows`: column buffers
+#: (:func:`wiretrace.rowbuffers.article_row_buffers`) and the indices of the rows to
+#: store from them.
+RowRun = tuple[Sequence[tuple[str, rowbuffers.Column]], Sequence[int]]
 #: The Arrow schema of ``ingest_files`` rows (``put_file_states``).
 _FILE_STATE_SCHEMA = pa.schema(
     [
@@ -501,9 +505,10 @@ class Store:
         again: it grows with every batch until it holds 122,880 rows, so an ingest had
         its text compressed several times over (about 12 us of CPU an article in the
         process that writes the store, against 5 for one checkpoint). Within this block
-        the threshold is :data:`BULK_CHECKPOINT`, so a row group is written about once;
-        the log is folded in at the first checkpoint after the block (at the latest
-        when the store is closed). Every commit is as durable as before (the log is
+        the threshold is :data:`BULK_CHECKPOINT`, so a row group is written about once
+        (unless a server is publishing snapshots of the store, which checkpoints at every
+        commit); the log is folded in at the first checkpoint after the block (at the
+        latest when the store is closed). Every commit is as durable as before (the log is
         written at each); what grows is the log, and DuckDB's memory for the rows not
         checkpointed yet, by at most the threshold."""
         if self.read_only:
@@ -570,17 +575,33 @@ class Store:
         return self._put_rows([a.id for a in articles], hashes, records, rows_of)
 
     def put_article_rows(
-        self, rows: pa.Table, ids: Sequence[str], hashes: Sequence[str], records: Sequence[str]
+        self,
+        runs: Sequence[RowRun],
+        ids: Sequence[str],
+        hashes: Sequence[str],
+        records: Sequence[str],
     ) -> PutResult:
-        """:meth:`put_articles` for articles already made rows by :func:`article_rows`
-        (by the ingest workers, so that the process writing the store does not build
-        them), with their ids, content hashes and record hashes in row order."""
-        if not len(ids) == len(hashes) == len(records) == rows.num_rows:
-            raise ValueError("rows, ids, hashes and records must have one item per article")
+        """:meth:`put_articles` for articles already made rows (by the ingest workers,
+        so that the process writing the store does not build them): ``runs`` of
+        ``(buffers, indices)``, the rows at ``indices`` of the column buffers
+        :func:`wiretrace.rowbuffers.article_row_buffers` built, in order; ``ids``,
+        content ``hashes`` and ``records`` (record hashes) one per row, in that order."""
+        tables: dict[int, pa.Table] = {}
+        parts = []
+        for buffers, indices in runs:
+            table = tables.get(id(buffers))
+            if table is None:
+                table = tables[id(buffers)] = article_rows_from_buffers(buffers)
+            parts.append(table if list(indices) == list(range(table.num_rows))
+                         else select_rows(table, indices))
+        if not len(ids) == len(hashes) == len(records) == sum(t.num_rows for t in parts):
+            raise ValueError("runs, ids, hashes and records must have one item per article")
         if not ids:
             return PutResult()
+        rows = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
         return self._put_rows(
-            ids, hashes, records, lambda keep: select_rows(rows, keep)
+            ids, hashes, records,
+            lambda keep: rows if len(keep) == rows.num_rows else select_rows(rows, keep),
         )
 
     def _put_rows(
@@ -636,8 +657,7 @@ class Store:
                     changed.append(id_)
                     result.updated.append((id_, old[0] + 1))
             if changed:
-                changed_tbl = pa.table({"id": pa.array(changed, pa.string())})
-                con.register("_changed_ids", changed_tbl)
+                con.register("_changed_ids", _id_table(changed))
                 try:
                     con.execute(
                         f"INSERT INTO article_versions ({_COLS}) SELECT {_COLS} FROM articles "
@@ -648,20 +668,14 @@ class Store:
                 finally:
                     con.unregister("_changed_ids")
             if refreshed:
-                con.register("_refreshed_ids", pa.table({"id": pa.array(refreshed, pa.string())}))
+                con.register("_refreshed_ids", _id_table(refreshed))
                 try:
                     con.execute("DELETE FROM articles WHERE id IN (SELECT id FROM _refreshed_ids)")
                     self._delete_derived("SELECT id FROM _refreshed_ids")
                 finally:
                     con.unregister("_refreshed_ids")
             if keep:
-                rows = rows_of(keep)
-                rows = rows.append_column("version", _int_array(versions, pa.int32()))
-                rows = rows.append_column(
-                    pa.field("ingested_at", pa.timestamp("us", tz="UTC")),
-                    _arrow_array([now] * len(keep), pa.timestamp("us", tz="UTC")),
-                )
-                _insert_articles(con, rows)
+                _insert_articles(con, _stamped(rows_of(keep), versions, now))
             con.execute(
                 "INSERT INTO ingest_log VALUES (?, ?, ?, ?, ?)",
                 [now, len(order), len(result.added), len(result.updated), result.unchanged],
@@ -1123,8 +1137,23 @@ def _article_table(
     words: Sequence[int],
     now: datetime,
 ) -> pa.Table:
-    columns = _article_columns(articles, versions, hashes, records, words, now)
-    return pa.table(columns, schema=ARTICLE_SCHEMA)
+    """Rows of the ``articles`` table (``ARTICLE_SCHEMA``) for ``articles``."""
+    return _stamped(article_rows(articles, words, hashes, records), versions, now)
+
+
+def _stamped(rows: pa.Table, versions: Sequence[int], now: datetime) -> pa.Table:
+    """Article rows (``ARTICLE_ROW_SCHEMA``) with what the store sets when it writes
+    them: ``version`` and ``ingested_at``, in ``ARTICLE_SCHEMA``'s order."""
+    columns = {name: rows.column(name) for name in rows.column_names}
+    columns["version"] = _int_array(versions, pa.int32())
+    utc = pa.timestamp("us", tz="UTC")
+    columns["ingested_at"] = _from_buffers(rowbuffers.micros([now] * rows.num_rows), utc)
+    return pa.Table.from_arrays([columns[f.name] for f in ARTICLE_SCHEMA], schema=ARTICLE_SCHEMA)
+
+
+def _id_table(ids: Sequence[str]) -> pa.Table:
+    """A one-column table of ``ids`` to register (``pa.table`` would import pandas)."""
+    return pa.Table.from_arrays([_utf8_array(ids)], names=["id"])
 
 
 def _insert_articles(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
@@ -1140,13 +1169,13 @@ def _insert_articles(con: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
 #
 # ``pa.array`` (and so ``pa.table``) on a Python list imports pandas on its first call
 # in a process, to check whether the list is a pandas object: half a second of every
-# ingest. The columns written at ingest are built from their buffers instead; the
-# resulting arrays are the same (tests compare the stored rows).
+# ingest. The tables the store writes at ingest (article rows, file states) are built
+# from buffers instead (``wiretrace.rowbuffers``, which the ingest workers use too);
+# tests/test_store.py checks them against pyarrow's own conversion.
 
 def _arrow_table_of(columns: Mapping[str, Sequence[Any]], schema: pa.Schema) -> pa.Table:
-    """``pa.table(columns, schema=schema)`` for the column types used by ingest
-    (strings, 32- and 64-bit integers, timestamps, lists of strings, lists of spans),
-    built from buffers."""
+    """``pa.table(columns, schema=schema)`` for the column types of file states
+    (strings, 32- and 64-bit integers, lists of strings), built from buffers."""
     arrays = [_arrow_array(columns[f.name], f.type) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
@@ -1156,26 +1185,13 @@ def _arrow_array(values: Sequence[Any], type: pa.DataType) -> pa.Array:
         return _utf8_array(values)
     if type in (pa.int32(), pa.int64()):
         return _int_array(values, type)
-    if type in (pa.timestamp("us"), pa.timestamp("us", tz="UTC")):
-        return _from_buffers(colbuf.micros(values), type)
     if type == pa.list_(pa.string()):
         return _list_array(values, _utf8_array([item for row in values for item in row]), type)
-    if type == pa.list_(_SPAN_TYPE):
-        flat = [span for row in values for span in row]
-        spans = pa.StructArray.from_arrays(
-            [
-                _int_array([span["start"] for span in flat], pa.int32()),
-                _int_array([span["end"] for span in flat], pa.int32()),
-                _utf8_array([span["kind"] for span in flat]),
-            ],
-            fields=list(_SPAN_TYPE),
-        )
-        return _list_array(values, spans, type)
     raise TypeError(f"no buffer builder for Arrow type {type}")  # pragma: no cover
 
 
-def _from_buffers(column: colbuf.Column, type: pa.DataType) -> pa.Array:
-    """The Arrow array of a column built by :mod:`wiretrace.columns`, of ``type``."""
+def _from_buffers(column: rowbuffers.Column, type: pa.DataType) -> pa.Array:
+    """The Arrow array of a column built by :mod:`wiretrace.rowbuffers`, of ``type``."""
     tag = column[0]
     if tag == "utf8":
         _, n, bits, nulls, offsets, data = column
@@ -1209,11 +1225,11 @@ def _buffer(data: bytes | None) -> pa.Buffer | None:
 
 
 def _utf8_array(values: Sequence[str | None]) -> pa.Array:
-    return _from_buffers(colbuf.utf8(values), pa.string())
+    return _from_buffers(rowbuffers.utf8(values), pa.string())
 
 
 def _int_array(values: Sequence[int | None], type: pa.DataType) -> pa.Array:
-    return _from_buffers(colbuf.ints(values, wide=type == pa.int64()), type)
+    return _from_buffers(rowbuffers.ints(values, wide=type == pa.int64()), type)
 
 
 def _list_array(rows: Sequence[Sequence[Any]], items: pa.Array, type: pa.DataType) -> pa.Array:
@@ -1229,9 +1245,10 @@ def article_rows(
     hashes: Sequence[str],
     records: Sequence[str],
 ) -> pa.Table:
-    """``articles`` as rows for :meth:`Store.put_article_rows` (``ARTICLE_ROW_SCHEMA``),
-    with their body word counts, content hashes and record hashes."""
-    return article_rows_from_buffers(colbuf.article_row_buffers(articles, words, hashes, records))
+    """``articles`` as rows of ``ARTICLE_ROW_SCHEMA``, with their body word counts,
+    content hashes and record hashes."""
+    buffers = rowbuffers.article_row_buffers(articles, words, hashes, records)
+    return article_rows_from_buffers(buffers)
 
 
 def select_rows(rows: pa.Table, indices: Sequence[int]) -> pa.Table:
@@ -1239,8 +1256,8 @@ def select_rows(rows: pa.Table, indices: Sequence[int]) -> pa.Table:
     return rows.take(_int_array(indices, pa.int64()))
 
 
-def article_rows_from_buffers(buffers: Sequence[tuple[str, colbuf.Column]]) -> pa.Table:
-    """The rows :func:`wiretrace.columns.article_row_buffers` built (in an ingest
+def article_rows_from_buffers(buffers: Sequence[tuple[str, rowbuffers.Column]]) -> pa.Table:
+    """The rows :func:`wiretrace.rowbuffers.article_row_buffers` built (in an ingest
     worker, without pyarrow) as an Arrow table of ``ARTICLE_ROW_SCHEMA``."""
     names = [name for name, _ in buffers]
     if names != ARTICLE_ROW_SCHEMA.names:
@@ -1250,47 +1267,6 @@ def article_rows_from_buffers(buffers: Sequence[tuple[str, colbuf.Column]]) -> p
         for (_, column), field in zip(buffers, ARTICLE_ROW_SCHEMA, strict=True)
     ]
     return pa.Table.from_arrays(arrays, schema=ARTICLE_ROW_SCHEMA)
-
-
-def _article_columns(
-    articles: Sequence[Article],
-    versions: Sequence[int],
-    hashes: Sequence[str],
-    records: Sequence[str],
-    words: Sequence[int],
-    now: datetime,
-) -> dict[str, list[Any]]:
-    """The ``articles`` rows of ``articles`` as lists, one per column of
-    ``ARTICLE_SCHEMA`` in its order."""
-    published = [split_published(a.published) for a in articles]
-    columns: dict[str, list[Any]] = {
-        "id": [a.id for a in articles],
-        "version": list(versions),
-        "content_hash": list(hashes),
-        "ingested_at": [now] * len(articles),
-        "kind": [a.kind for a in articles],
-        "source": [a.source for a in articles],
-        "url": [a.url for a in articles],
-        "title": [a.title for a in articles],
-        "outlet": [a.outlet for a in articles],
-        "published": [p[0] for p in published],
-        "published_utc_offset": [p[1] for p in published],
-        "byline": [a.byline for a in articles],
-        "credits": [list(a.credits) for a in articles],
-        "dateline": [a.dateline for a in articles],
-        "section": [a.section for a in articles],
-        "language": [a.language for a in articles],
-        "links": [list(a.links) for a in articles],
-        "excluded": [
-            [{"start": s.start, "end": s.end, "kind": s.kind} for s in a.excluded]
-            for a in articles
-        ],
-        "warnings": [list(a.warnings) for a in articles],
-        "words": list(words),
-        "text": [a.text for a in articles],
-        "record_hash": list(records),
-    }
-    return columns
 
 
 def _insert_pair_tables(

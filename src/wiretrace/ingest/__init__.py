@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from wiretrace.columns import record_hash
 from wiretrace.ingest.base import Record, SourceInput
 from wiretrace.ingest.filestate import (
     FileState,
@@ -45,6 +44,7 @@ from wiretrace.ingest.work import ArticleRow, Output, finish_record
 from wiretrace.models import Article, IngestIssue
 from wiretrace.processes import workers_can_start
 from wiretrace.progress import NullProgress, Progress
+from wiretrace.rowbuffers import article_row_buffers, record_hash
 from wiretrace.settings import IngestSettings, Settings
 from wiretrace.text.tokens import word_count
 
@@ -432,7 +432,7 @@ class _Batcher:
         """Hand the collected articles (and the states of the files finished with
         them) to the writer thread, after collecting the write before."""
         self._collect()
-        finished = self.finished if self.states is not None else []
+        finished = self.finished  # filled only when file states are recorded
         if not self.articles and not finished:
             return
         batch = (self.articles, self.words, self.hashes, finished)
@@ -444,14 +444,22 @@ class _Batcher:
 
     def close(self, raise_errors: bool = True) -> None:
         """Wait for the write in flight and stop the writer thread; the write's error
-        is raised when ``raise_errors`` (else dropped: another one is on its way)."""
+        is raised when ``raise_errors`` (else logged: another one is on its way). An
+        interrupt (Ctrl-C) does not cut the wait short: the writer thread uses the
+        store's connection, which nothing else may touch until its commit is done."""
         try:
-            self._collect()
-        except Exception:
-            if raise_errors:
-                raise
+            while True:
+                try:
+                    self._collect()
+                    break
+                except KeyboardInterrupt:
+                    log.warning("interrupted: waiting for the batch being stored to commit")
+                except Exception as exc:
+                    if raise_errors:
+                        raise
+                    log.error("storing a batch failed too: %s", exc)
+                    break
         finally:
-            self._pending = None
             if self._writer is not None:
                 self._writer.shutdown(wait=True)
                 self._writer = None
@@ -467,9 +475,16 @@ class _Batcher:
         return result
 
     def _collect(self) -> None:
-        """Wait for the write in flight, if any, and count what it stored."""
-        pending, self._pending = self._pending, None
-        result = pending.result() if pending is not None else None
+        """Wait for the write in flight, if any, and count what it stored (an
+        interrupted wait leaves it in flight)."""
+        pending = self._pending
+        if pending is None:
+            return
+        try:
+            result = pending.result()
+        finally:
+            if pending.done():
+                self._pending = None
         if result is None:
             return
         summary = self.summary
@@ -487,11 +502,7 @@ def _put(
     batch holding articles made rows by the workers goes to ``sink.put_article_rows``
     (the driver asks workers for rows only from a sink that has it)."""
     if any(isinstance(item, ArticleRow) for item in items):
-        import pyarrow as pa
-
-        from wiretrace.store import article_rows, select_rows
-
-        parts: list[Any] = []
+        runs: list[tuple[Any, list[int]]] = []
         records: list[str] = []
         start = 0
         while start < len(items):  # runs of rows of one job, and runs of articles
@@ -502,19 +513,19 @@ def _put(
                        and items[end].rows is first.rows):  # type: ignore[union-attr]
                     end += 1
                 run: list[ArticleRow] = items[start:end]  # type: ignore[assignment]
-                parts.append(select_rows(first.rows, [r.row for r in run]))
+                runs.append((first.rows, [r.row for r in run]))
                 records.extend(r.record_hash for r in run)
             else:
                 while end < len(items) and not isinstance(items[end], ArticleRow):
                     end += 1
                 plain: list[Article] = items[start:end]  # type: ignore[assignment]
                 more = [record_hash(a, h) for a, h in zip(plain, hashes[start:end], strict=True)]
-                parts.append(article_rows(plain, words[start:end], hashes[start:end], more))
+                buffers = article_row_buffers(plain, words[start:end], hashes[start:end], more)
+                runs.append((buffers, list(range(len(plain)))))
                 records.extend(more)
             start = end
-        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
         return sink.put_article_rows(  # type: ignore[attr-defined]
-            table, [item.id for item in items], hashes, records
+            runs, [item.id for item in items], hashes, records
         )
     articles: list[Article] = items  # type: ignore[assignment]
     try:
@@ -534,7 +545,7 @@ class _States:
         self.keys: dict[int, str] = {}
         #: The store had no file state when the ingest began: every state recorded is
         #: new (each input is recorded once per ingest).
-        self.first = False
+        self.no_prior_states = False
 
     def skip_unchanged(
         self, inputs: list[SourceInput], stats: list[Stat | None]
@@ -570,7 +581,7 @@ class _States:
             if row is not None:
                 rows.append(row)
         if rows:
-            self.sink.put_file_states(rows, new=self.first)
+            self.sink.put_file_states(rows, new=self.no_prior_states)
 
 
 def _replay(
@@ -745,10 +756,10 @@ def _ingest_inputs(
     # workers read are then stated as their jobs are planned (the workers take their
     # own stat), so that reading starts at once instead of after a stat of every file
     # (0.1 s for 20,000 files, with the workers idle).
-    later = states is not None and not getattr(store, "has_file_states", lambda: True)()
+    defer_stats = states is not None and not getattr(store, "has_file_states", lambda: True)()
     if states is not None:
-        states.first = later
-    deferred = [later and _stated_by_worker(src) for src in inputs]
+        states.no_prior_states = defer_stats
+    deferred = [defer_stats and _stated_by_worker(src) for src in inputs]
     stats = [None if d else Stat.of(src.path) for src, d in zip(inputs, deferred, strict=True)]
     sizes = [st.size if st is not None else 0 for st in stats]
     batcher = _Batcher(
@@ -757,7 +768,7 @@ def _ingest_inputs(
     total_bytes = None if any(deferred) else sum(sizes)  # bytes still counted as read
     progress.begin("ingest", total=len(inputs), total_bytes=total_bytes)
     try:
-        skip = states.skip_unchanged(inputs, stats) if states is not None and not later else {}
+        skip = {} if states is None or defer_stats else states.skip_unchanged(inputs, stats)
         for i, state in skip.items():
             _replay(inputs[i], state, summary, batcher)
             progress.advance(1, nbytes=sizes[i], articles=len(state.ids))

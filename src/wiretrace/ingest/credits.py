@@ -158,6 +158,8 @@ _DATELINE = regex.compile(
     r"\s*(?:\((?P<credit>[^()\n]{1,60})\))?"
     r"\s*(?:-{1,2}|–|—)\s+\S",
 )
+
+
 def _may_be_dateline(line: str) -> bool:
     """A cheap necessary condition for ``_DATELINE`` matching ``line``: every match
     holds a dash. Three substring scans cost a tenth of one call of the regex, and about

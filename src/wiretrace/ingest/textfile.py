@@ -645,12 +645,11 @@ def load_bytes_stat(
                 )
             # Asking for the size read (not the limit) spares allocating a buffer of
             # the limit's size for each file; a file that grew is read on to the limit.
-            # One read: a regular file's read comes back short only at its end.
+            # One read: a regular file's read comes back short only at its end. A file
+            # that changed since the stat (or is no regular file) is read on to the limit.
             data = os.read(fd, before.st_size + 1)
-            if len(data) > before.st_size:  # it grew since the stat (or is no file)
+            if len(data) != before.st_size:
                 data += _read_fd(fd, limit + 1 - len(data))
-            elif len(data) < before.st_size:  # shrunk, or an interrupted read
-                data += _read_fd(fd, before.st_size + 1 - len(data))
             after = os.fstat(fd)
         finally:
             os.close(fd)

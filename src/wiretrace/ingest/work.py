@@ -34,11 +34,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from wiretrace.columns import article_row_buffers, record_hash
 from wiretrace.errors import IngestError
 from wiretrace.ingest.base import Record, SourceInput
 from wiretrace.ingest.filestate import Stat, stable_digest
 from wiretrace.models import Article, IngestIssue, Span
+from wiretrace.rowbuffers import article_row_buffers, record_hash
 from wiretrace.settings import IngestSettings
 from wiretrace.text.tokens import word_count
 
@@ -66,9 +66,10 @@ IN_FLIGHT_PER_WORKER = 4
 
 @dataclass(frozen=True, slots=True)
 class ArticleRow:
-    """An article a worker process made a row of the store's ``articles`` table
-    (``wiretrace.columns.article_row_buffers``): what the ingest driver needs of it,
-    and where its row is (``rows``, a pyarrow table of the job's articles; ``row``)."""
+    """An article a worker process made a row of the store's ``articles`` table: what
+    the ingest driver needs of it, and where its row is (``rows``: the column buffers
+    :func:`wiretrace.rowbuffers.article_row_buffers` made of the job's articles;
+    ``row``: its index there)."""
 
     id: str
     source: str | None
@@ -247,7 +248,7 @@ def _run(job: Job, settings: IngestSettings) -> Any:
 def _run_packed(job: Job, settings: IngestSettings, rows: bool = False) -> Any:
     """``_run`` in a worker process, its articles packed for the way back: with
     ``rows``, made rows of the store's ``articles`` table (column buffers, see
-    :mod:`wiretrace.columns`), each article then sent as what the driver needs of it."""
+    :mod:`wiretrace.rowbuffers`), each article then sent as what the driver needs of it."""
     result = _run(job, settings)
     outputs = [o for outs, _, _ in result for o in outs] if job.kind == "files" else result
     buffers, pack = _row_packer(outputs) if rows else (None, _pack)
@@ -264,12 +265,9 @@ def _unpacked(job: Job, packed: Any) -> Any:
     buffers, result = packed
     unpack: Callable[[Any], Output] = _unpack
     if buffers is not None:
-        from wiretrace.store import article_rows_from_buffers
-
-        table = article_rows_from_buffers(buffers)
 
         def unpack(o: Any) -> Output:
-            return _unpack_row(o, table)
+            return _unpack_row(o, buffers)
 
     if job.kind == "files":
         return [([unpack(o) for o in outputs], digest, stat) for outputs, digest, stat in result]
@@ -304,12 +302,12 @@ def _row_packer(outputs: list[Output]) -> tuple[Any, Callable[[Output], Any]]:
     return buffers, pack
 
 
-def _unpack_row(packed: Any, table: Any) -> Output:
+def _unpack_row(packed: Any, buffers: Any) -> Output:
     record, words, content_hash = packed
     if not isinstance(record, tuple):
         return packed  # type: ignore[no-any-return]
     id_, source, warnings, chars, record_hash, row = record
-    return ArticleRow(id_, source, warnings, chars, record_hash, table, row), words, content_hash
+    return ArticleRow(id_, source, warnings, chars, record_hash, buffers, row), words, content_hash
 
 
 #: An article as plain values (its fields in order, spans as tuples): pickling a frozen

@@ -39,6 +39,7 @@ __all__ = [
     "record_hash",
     "split_published",
     "utf8",
+    "validity",
 ]
 
 Column = tuple[Any, ...]

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
+from multiprocessing import get_context
 
 import numpy as np
 import numpy.typing as npt
@@ -216,13 +217,24 @@ class TermCounter:
     events apart much better. With ``workers`` > 1, chunks of ``chunk`` items are
     counted in that many processes while the caller reads the next batch (worth it
     from a few tens of thousands of articles). Use it as a context manager.
+
+    The workers are spawned, not forked: the caller is the store's process, which by
+    then holds DuckDB's buffers and the index update's leftovers (gigabytes at a
+    million articles). A forked worker maps all of it (its resident size read 2.3 GB
+    at 200,000 articles, 376 MB of it its own: bench/README.md, "Memory per process"),
+    every page the caller rewrites meanwhile is copied for it, and forking a process
+    running DuckDB's threads is unsafe besides. A spawned worker holds its chunks only.
     """
 
     def __init__(self, lead: int = 0, workers: int = 1, chunk: int = 5000) -> None:
         self.lead = lead
         self.chunk = chunk
         self.workers = workers
-        self._pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+        self._pool = (
+            ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+            if workers > 1
+            else None
+        )
         self._parts: list[TermCounts | Future[TermCounts]] = []
 
     def __enter__(self) -> TermCounter:

@@ -141,7 +141,10 @@ def test_parity_pairs_passages_edits(
 def test_parity_with_the_batch_functions(spark_run: dict[str, object]) -> None:
     """Spark equals the pipeline's own functions run in memory on the same articles:
     ``detect.detect_reuse`` (the DuckDB candidate plan, the kernel) and
-    ``provenance.attribute_all`` (origin, credit, triangles, chains)."""
+    ``provenance.attribute_all`` (origin, credit, triangles, chains). (The batch
+    functions align a pair of groups for every member, the engines once between the
+    representatives; on this corpus provenance keeps none of the extra member pairs.
+    ``test_group_pair_parity_with_the_local_engine`` has a corpus where it does.)"""
     from wiretrace.analyze.provenance import attribute_all
     from wiretrace.detect import detect_reuse
     from wiretrace.text.aliases import AliasTable
@@ -178,17 +181,12 @@ def test_parquet_tables_have_the_store_schema(spark_run: dict[str, object]) -> N
 
 
 def test_spark_candidates_equal_the_duckdb_plan(spark_run: dict[str, object]) -> None:
-    """The Spark relational plan gives the DuckDB plan's pairs and groups row for row."""
+    """The Spark relational plan gives the DuckDB plan's groups row for row, and its
+    pairs as pairs of stories: the DuckDB plan's member pairs collapsed to their groups
+    (the Spark engine, like the local one, aligns a pair of groups once)."""
     ck = Checkpoints(spark_run["out"])  # type: ignore[arg-type]
     postings = pa.Table.from_pylist(list(iter_parquet_rows(ck.table("fingerprint", "postings"))))
     local = candidate_plan(postings, Settings())
-    spark_pairs = sorted(
-        (r["a"], r["b"], r["shared"]) for r in iter_parquet_rows(ck.table("candidates", "pairs"))
-    )
-    local_pairs = sorted(
-        zip(*(local.pairs.column(c).to_pylist() for c in ("a", "b", "shared")), strict=True)
-    )
-    assert spark_pairs == local_pairs
     spark_groups = sorted(
         (r["article"], r["group"], r["size"])
         for r in iter_parquet_rows(ck.table("candidates", "groups"))
@@ -199,6 +197,20 @@ def test_spark_candidates_equal_the_duckdb_plan(spark_run: dict[str, object]) ->
     )
     assert spark_groups == local_groups
     assert len({g for _, g, _ in spark_groups}) >= 2  # floods and copies were grouped
+    story = {article: group for article, group, _ in local_groups}
+    collapsed: dict[tuple[int, int], int] = {}
+    for a, b, shared in zip(
+        *(local.pairs.column(c).to_pylist() for c in ("a", "b", "shared")), strict=True
+    ):
+        x, y = story.get(a, a), story.get(b, b)
+        if x != y:
+            key = (min(x, y), max(x, y))
+            collapsed[key] = max(collapsed.get(key, 0), shared)
+    spark_pairs = sorted(
+        (r["a"], r["b"], r["shared"]) for r in iter_parquet_rows(ck.table("candidates", "pairs"))
+    )
+    assert spark_pairs == sorted((a, b, n) for (a, b), n in collapsed.items())
+    assert len(spark_pairs) < local.pairs.num_rows  # groups' pairs not expanded
 
 
 def test_loaded_store_serves_the_shells(spark_run: dict[str, object]) -> None:
@@ -343,6 +355,101 @@ def test_frequent_footer_parity_with_the_local_engine(spark: object, tmp_path: P
     ck = Checkpoints(out)
     assert list(iter_parquet_rows(ck.table("candidates", "frequent")))  # the footer's
     assert not list(iter_parquet_rows(ck.table("align", "boilerplate")))  # not boilerplate
+
+
+def _reprints(key: str, title: str, paras: list[str], copies: int,
+              day: int | None) -> list[dict[str, object]]:
+    """``copies`` reprints of one story, one word changed in each (a near-duplicate
+    group with the story), dated a day apart from ``day`` (undated when None)."""
+    words = "\n\n".join(paras).split(" ")
+    out: list[dict[str, object]] = []
+    for k in range(copies):
+        edited = list(words)
+        edited[5 + (k * 7) % (len(words) - 10)] = "indeed"
+        out.append({
+            "id": f"{key}/{k}", "title": f"{title} ({k})", "text": " ".join(edited),
+            "outlet": f"Outlet {k}",
+            "published": None if day is None else f"2005-04-{day + k:02d}T10:00:00+00:00",
+        })
+    return out
+
+
+def _groups_corpus(path: Path) -> Path:
+    """Reuse between near-duplicate groups of four and more, dated so that a story is
+    published between a group's origin and its reprints: a wire story X (day 1) and
+    three reprints (days 10-12); a story Y (day 5) taking three paragraphs of X, and
+    three reprints of Y (days 6-8); an article taking a paragraph of X (day 9); an
+    article (day 15) taking the paragraph one reprint of X added; a story W (day 1) and
+    eight reprints (days 14-21: a group above ``detect.group_all_pairs``, a star) and
+    an article quoting W on day 9. The batch plan aligns each candidate pair of a group
+    for every member (Y with X's reprints, the quote of W with W's reprints, which it
+    precedes); the local engine once, between the representatives."""
+    from reuse_corpus import bbc, record, write_jsonl
+
+    title, x = bbc("business/159.txt")
+    records: list[dict[str, object]] = [record("x/origin", title, x, "Wire", 1)]
+    records += _reprints("x", title, x, 3, 10)
+    y_title, own = bbc("sport/104.txt")
+    y = [own[0], x[2], x[3], own[1], x[11], own[2], own[3]]
+    records.append(record("y/origin", y_title, y, "Daily Y", 5))
+    records += _reprints("y", y_title, y, 3, 6)
+    _, own2 = bbc("tech/110.txt")
+    records.append(record("z/quote", "Markets", [own2[0], x[18], own2[1]], "Daily Z", 9))
+    # one reprint of X adds a local paragraph (still a near-duplicate), which a later
+    # article takes: only that member shares text with it, not X's representative
+    _, local = bbc("entertainment/181.txt")
+    records[2]["text"] = f"{records[2]['text']}\n\n{local[3]}"
+    _, own4 = bbc("business/146.txt")
+    records.append(record("s/local", "Around town", [own4[0], local[3], own4[2]],
+                          "Daily S", 15))
+    w_title, w = bbc("sport/106.txt")
+    records.append(record("w/origin", w_title, w, "Wire", 1))
+    records += _reprints("w", w_title, w, 8, 14)
+    _, own3 = bbc("tech/139.txt")
+    records.append(record("v/quote", "Week in sport", [own3[0], w[1], w[2], own3[1]],
+                          "Daily V", 9))
+    return write_jsonl(path, records)
+
+
+def test_group_pair_parity_with_the_local_engine(spark: object, tmp_path: Path) -> None:
+    """Candidate pairs between near-duplicate groups of four and more (and between a
+    group and a single article) are aligned once, between the representatives, as the
+    local engine aligns them: the same alignments, and the same pairs, passages and
+    edits (member pairs only where provenance makes them, in both engines). The batch
+    plan (the Spark engine's earlier plan) aligned 44 pairs here, not 24, and kept one
+    the local engine has not: the article with the reprint whose own paragraph it
+    took."""
+    path = str(_groups_corpus(tmp_path / "groups.jsonl"))
+    local_db, out, db = tmp_path / "local.duckdb", tmp_path / "ck", tmp_path / "spark.duckdb"
+    with open_collection(local_db, Settings()) as coll:
+        coll.run((path,))
+        local = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+        con = coll.store.connection
+        local_aligned = con.execute("SELECT count(*) FROM aligned").fetchall()[0][0]
+        local_raw = sorted(con.execute(
+            "SELECT source, target FROM aligned WHERE passages > 0").fetchall())
+        groups = sorted(con.execute(
+            "SELECT count(*) FROM indexed WHERE grp IS NOT NULL GROUP BY grp").fetchall())
+    assert groups == [(4,), (4,), (9,)]
+    get_engine("spark", spark=spark).run(RunRequest((path,), Settings(), db=db, out=out))
+    with open_collection(db, Settings(), read_only=True) as coll:
+        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    ck = Checkpoints(out)
+    spark_raw = sorted((r["source"], r["target"])
+                       for r in iter_parquet_rows(ck.table("align", "aligned")))
+    assert ck.info("align")["pairs"] == local_aligned
+    assert spark_raw == local_raw
+    assert spark_pairs == local
+    found = {(p.source, p.target) for p in spark_pairs}
+    assert {("x/origin", "y/origin"), ("x/origin", "z/quote")} <= found
+    assert ("w/origin", "v/quote") in found
+    assert sum(len(ps.edits) for p in spark_pairs for ps in p.passages) > 0
+    # between groups, only the representatives were aligned
+    across = [(s, t) for s, t in spark_raw if s.split("/")[0] != t.split("/")[0]]
+    assert across and all(
+        {s, t} <= {"x/origin", "y/origin", "z/quote", "w/origin", "v/quote", "s/local"}
+        for s, t in across
+    ), across
 
 
 def _index_rows(db: Path) -> dict[str, list[tuple[object, ...]]]:

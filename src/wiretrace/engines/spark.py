@@ -10,14 +10,17 @@ ingest        inputs read by wiretrace's own readers, one task per group of inpu
               reader's row mapping) -> ``articles`` (the store's schema), ``issues``
 normalize     ``prep``: normalised body tokens and sentence spans per article
 fingerprint   ``postings``: (article key, hash, position), winnowed n-grams
-candidates    ``pairs`` (a, b, shared) and ``groups``: the relational plan of
+candidates    ``pairs`` (a, b, shared: pairs of stories, a near-duplicate group or an
+              article in none) and ``groups``: the relational plan of
               ``detect.candidates`` as DataFrame operations (:mod:`.spark_plan`);
               ``frequent``: the hashes in more than ``detect.max_df`` groups
 align         ``boilerplate``: each article's shared boilerplate positions (the rule of
               ``detect.shared_boilerplate``, over the postings); ``frequent``: each
               article's frequent hashes; ``aligned``: the alignment kernel over
-              batches of pairs (mapInArrow), boilerplate masked, passages made of
-              frequent hashes dropped (the local engine's ``banal``)
+              batches of pairs (mapInArrow) planned as the local engine plans them
+              (a pair of stories once, between their representatives; inside a
+              group, its members with the representative), boilerplate masked,
+              passages made of frequent hashes dropped (the local engine's ``banal``)
 attribute     ``pairs_nested`` and the store's ``pairs``/``passages``/``edits``:
               learned aliases, origin and credit (``analyze.provenance.attribute``),
               copy chains resolved per connected group of pairs (pairs aligned to
@@ -513,26 +516,45 @@ class _Run:
         return self.read("align", "boilerplate")
 
     def _todo(self) -> DataFrame:
-        """The pairs to align, ``(lo, hi)`` article ids: the candidate pairs, with the
-        near-duplicate groups' pairs changed as the local engine changes them
-        (``detect._group_pairs``)."""
+        """The pairs to align, ``(lo, hi)`` article ids, planned as the local engine
+        plans them (``incremental._index_step``): inside each near-duplicate group the
+        pairs of :func:`wiretrace.engines.spark_tasks.group_plan` (members with the
+        group's representative, its member of smallest rank; every pair of a small
+        group); a candidate pair of two stories once, between their representatives
+        (an article in no group is its own). Member pairs across groups are left to
+        provenance, which aligns the ones it needs to close triangles (attribute
+        stage), as in the local engine."""
         from pyspark.sql import functions as F  # noqa: N812
 
-        ids = self.read("normalize", "prep").select("key", "id")
-        ia = ids.select(F.col("key").alias("a"), F.col("id").alias("ia"))
-        ib = ids.select(F.col("key").alias("b"), F.col("id").alias("ib"))
-        wanted = self.read("candidates", "pairs").join(ia, "a").join(ib, "b").select(
-            F.least("ia", "ib").alias("lo"), F.greatest("ia", "ib").alias("hi")
+        dates = self.read("ingest", "articles").select(
+            "id", "published", "published_utc_offset"
         )
-        dates = self.read("ingest", "articles").select("id", "published", "published_utc_offset")
-        groups = self.read("candidates", "groups").select("id", "group_id").join(dates, "id")
-        changes = groups.groupBy("group_id").applyInArrow(
-            _group_pairs_of(self.settings.detect.group_all_pairs),
-            _spark_schema(tasks.GROUP_PAIR_SCHEMA),
-        ).localCheckpoint()
-        drop = changes.where(~F.col("add")).select("lo", "hi")
-        add = changes.where(F.col("add")).select("lo", "hi")
-        return wanted.join(drop, ["lo", "hi"], "left_anti").union(add).distinct()
+        ranks = dates.mapInArrow(tasks.rank_batches, _spark_schema(tasks.RANK_SCHEMA))
+        members = self.read("candidates", "groups").select("article", "group", "id")
+        reps = (
+            members.join(ranks, "id")
+            .groupBy("group")
+            .agg(F.min(F.struct("rank", "article", "id")).alias("r"))
+            .select("group", F.col("r.id").alias("rep"))
+            .localCheckpoint()
+        )
+        inside = (
+            members.join(reps, "group").join(dates, "id")
+            .select("id", "rep", "published", "published_utc_offset")
+            .groupBy("rep")
+            .applyInArrow(_group_plan_of(self.settings.detect.group_all_pairs),
+                          _spark_schema(tasks.GROUP_PAIR_SCHEMA))
+        )
+        stories = self.read("normalize", "prep").select(F.col("key").alias("story"), "id")
+        stories = stories.join(
+            reps.select(F.col("group").alias("story"), "rep"), "story", "left"
+        ).select("story", F.coalesce("rep", "id").alias("rep"))
+        sa = stories.select(F.col("story").alias("a"), F.col("rep").alias("ra"))
+        sb = stories.select(F.col("story").alias("b"), F.col("rep").alias("rb"))
+        between = self.read("candidates", "pairs").join(sa, "a").join(sb, "b").select(
+            F.least("ra", "rb").alias("lo"), F.greatest("ra", "rb").alias("hi")
+        )
+        return inside.union(between).distinct()
 
     def _learned(self, raw: DataFrame) -> dict[tuple[str, str], int]:
         from pyspark.sql import functions as F  # noqa: N812
@@ -612,11 +634,11 @@ def _cast(df: DataFrame, schema: pa.Schema) -> DataFrame:
     return df.select(*[df[f.name].cast(f.dataType).alias(f.name) for f in target.fields])
 
 
-def _group_pairs_of(limit: int) -> Callable[[pa.Table], pa.Table]:
+def _group_plan_of(limit: int) -> Callable[[pa.Table], pa.Table]:
     """A grouped-map function (its type hints tell pyspark it takes one Arrow table)."""
 
     def run(members: pa.Table) -> pa.Table:
-        return tasks.group_pairs(members, limit)
+        return tasks.group_plan(members, limit)
 
     return run
 

@@ -4,9 +4,12 @@ Step for step the DuckDB plan (read its module docstring first): distinct
 fingerprints and sizes; near-duplicate edges from min-hash buckets (each article against
 its bucket's leader only); groups as connected components; postings collapsed to one
 row per (group, hash); hashes in more than ``detect.max_df`` groups dropped; the
-self-join on hash; nearly identical representatives joined into groups; pairs expanded
-from representatives to members. The same inputs give the same ``(a, b, shared)`` rows
-and the same groups as the local engine (tested).
+self-join on hash; nearly identical representatives joined into groups. The pairs are
+then kept as pairs of *stories* (a near-duplicate group, named by its smallest key, or
+an article in none), not expanded to members: the local engine aligns a candidate pair
+of two groups once, between their representatives, and so does the Spark engine's align
+stage (``spark.py``, ``_todo``). The same inputs give the same groups as the DuckDB plan,
+and its pairs collapsed to stories (tested).
 
 Connected components are computed with DataFrame joins (no GraphFrames: Maven packages
 are not reachable at run time): min-label propagation with pointer jumping, which needs
@@ -46,7 +49,9 @@ MAX_ROUNDS = 64
 
 @dataclass(frozen=True)
 class SparkCandidates:
-    pairs: DataFrame  # a, b (article keys, a < b), shared
+    #: a, b (story keys, a < b: a group's id, its smallest key, or an article in no
+    #: group), shared (the most fingerprints any two of their parts share)
+    pairs: DataFrame
     groups: DataFrame  # article, group, size (members of groups of two or more)
     #: hash: fingerprints in more than ``detect.max_df`` groups (dropped from the join;
     #: the align stage drops passages made of them, as the local engine does)
@@ -172,7 +177,7 @@ def candidate_plan(postings: DataFrame, settings: Settings) -> SparkCandidates:
     gsize = final.groupBy("grp").agg(F.count(F.lit(1)).alias("gsize"))
     members = final.join(gsize, "grp").localCheckpoint()
     plain = rep_pairs.where(~near).select("a", "b", "shared")
-    pairs = _expand(fp, members, plain)
+    pairs = _story_pairs(final, plain)
     groups = members.where(F.col("gsize") > 1).select(
         "article", F.col("grp").alias("group"), F.col("gsize").alias("size")
     )
@@ -180,45 +185,16 @@ def candidate_plan(postings: DataFrame, settings: Settings) -> SparkCandidates:
     return SparkCandidates(pairs=pairs, groups=groups, frequent=frequent)
 
 
-def _expand(fp: DataFrame, members: DataFrame, plain: DataFrame) -> DataFrame:
-    """Step 4: member -> group id pairs (real shared counts), and representative pairs
-    expanded to members (between two groups only members x the other group's id)."""
-    mem = members.where(F.col("article") != F.col("grp")).select(
-        F.col("article").alias("m"), F.col("grp").alias("g")
-    )
-    f1 = fp.select(F.col("article").alias("m"), "hash")
-    f2 = fp.select(F.col("article").alias("g"), "hash")
-    counted = mem.join(f1, "m").join(f2, ["g", "hash"]).groupBy("m", "g").agg(
-        F.count(F.lit(1)).alias("shared")
-    )
-    member_pairs = mem.join(counted, ["m", "g"], "left").select(
-        F.col("m").alias("x"), F.col("g").alias("y"), F.coalesce("shared", F.lit(0)).alias("shared")
-    )
-    ra = members.select(F.col("article").alias("a"), F.col("grp").alias("ra"),
-                        F.col("gsize").alias("na"))
-    rb = members.select(F.col("article").alias("b"), F.col("grp").alias("rb"),
-                        F.col("gsize").alias("nb"))
-    reps = (
-        plain.join(ra, "a").join(rb, "b").where(F.col("ra") != F.col("rb"))
-        .select("ra", "rb", "na", "nb", "shared")
-    )
-    of = members.select(F.col("grp"), F.col("article").alias("m"))
-    two = reps.where((F.col("na") > 1) & (F.col("nb") > 1))
-    one = reps.where(~((F.col("na") > 1) & (F.col("nb") > 1)))
-    side_a = two.join(of, two.ra == of.grp).select(
-        F.col("m").alias("x"), F.col("rb").alias("y"), "shared"
-    )
-    side_b = two.join(of, two.rb == of.grp).select(
-        F.col("ra").alias("x"), F.col("m").alias("y"), "shared"
-    )
-    ofa = of.select(F.col("grp").alias("ra"), F.col("m").alias("x"))
-    ofb = of.select(F.col("grp").alias("rb"), F.col("m").alias("y"))
-    cross = one.join(ofa, "ra").join(ofb, "rb").select("x", "y", "shared")
-    everything = member_pairs.union(side_a).union(side_b).union(cross)
+def _story_pairs(final: DataFrame, plain: DataFrame) -> DataFrame:
+    """Step 4, as the local engine plans it: each candidate pair of first-round groups
+    becomes a pair of final groups (``final``: article, grp), pairs inside one group
+    dropped (the group's own pairs are planned from its members). Never expanded to
+    members: what the align stage aligns is the two stories' representatives."""
+    ga = final.select(F.col("article").alias("a"), F.col("grp").alias("ga"))
+    gb = final.select(F.col("article").alias("b"), F.col("grp").alias("gb"))
     return (
-        everything.select(
-            F.least("x", "y").alias("a"), F.greatest("x", "y").alias("b"), "shared"
-        )
+        plain.join(ga, "a").join(gb, "b").where(F.col("ga") != F.col("gb"))
+        .select(F.least("ga", "gb").alias("a"), F.greatest("ga", "gb").alias("b"), "shared")
         .groupBy("a", "b")
         .agg(F.max("shared").alias("shared"))
     )

@@ -44,8 +44,10 @@ __all__ = [
     "align_batches",
     "attribute_group",
     "fingerprint_batches",
+    "group_plan",
     "learn_batches",
     "normalize_batches",
+    "rank_batches",
     "read_batches",
     "table_row_batches",
 ]
@@ -295,27 +297,51 @@ def _published(wall: datetime | None, offset: int | None) -> datetime | None:
     return _join_published(wall, offset)
 
 
-GROUP_PAIR_SCHEMA = pa.schema(
-    [("lo", pa.string()), ("hi", pa.string()), ("add", pa.bool_())]
-)
+RANK_SCHEMA = pa.schema([("id", pa.string()), ("rank", pa.string())])
+GROUP_PAIR_SCHEMA = pa.schema([("lo", pa.string()), ("hi", pa.string())])
 
 
-def group_pairs(members: pa.Table, limit: int) -> pa.Table:
-    """One near-duplicate group's pair changes (``detect._group_pairs``: every pair of
-    a small group; a large one as a star around its earliest dated member). Input
-    columns: ``id``, ``group_id``, ``published``, ``published_utc_offset``."""
-    from wiretrace.detect import _group_pairs
+def rank_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Article rows (``id``, ``published``, ``published_utc_offset``) -> ``(id, rank)``:
+    the local engine's rank (:func:`wiretrace.engines.incremental._rank`: earliest
+    published first, then the id), whose smallest member is a near-duplicate group's
+    representative."""
+    from wiretrace.engines.incremental import _rank
+
+    for batch in batches:
+        rows = [
+            {"id": r["id"], "rank": _rank(Article(
+                id=r["id"], text="",
+                published=_published(r["published"], r["published_utc_offset"])))}
+            for r in batch.to_pylist()
+        ]
+        yield _batch(rows, RANK_SCHEMA)
+
+
+def group_plan(members: pa.Table, limit: int) -> pa.Table:
+    """The pairs to align inside one near-duplicate group, as the local engine plans
+    them (``incremental._group_plan``): every member with the representative (``rep``,
+    the member of smallest rank), changed by :func:`wiretrace.detect.group_pairs`
+    (every pair of a group of at most ``limit`` members; a larger one a star around its
+    earliest dated member). Input columns: ``id``, ``rep``, ``published``,
+    ``published_utc_offset``."""
+    from wiretrace.detect import group_pairs
 
     rows = members.to_pylist()
+    if not rows:
+        return pa.Table.from_pylist([], schema=GROUP_PAIR_SCHEMA)
+    rep = rows[0]["rep"]
     by_id = {
         r["id"]: Article(id=r["id"], text="",
                          published=_published(r["published"], r["published_utc_offset"]))
         for r in rows
     }
-    add, drop = _group_pairs(members.select(["id", "group_id"]), by_id, limit)
-    out = [{"lo": min(p), "hi": max(p), "add": True} for p in add]
-    out += [{"lo": min(p), "hi": max(p), "add": False} for p in drop]
-    return pa.Table.from_pylist(out, schema=GROUP_PAIR_SCHEMA)
+    ids = [r["id"] for r in rows]
+    add, drop = group_pairs({rep: ids}, by_id, limit)
+    wanted = ({frozenset((rep, m)) for m in ids if m != rep} - drop) | add
+    out = [{"lo": min(p), "hi": max(p)} for p in wanted]
+    return pa.Table.from_pylist(sorted(out, key=lambda r: (r["lo"], r["hi"])),
+                                schema=GROUP_PAIR_SCHEMA)
 
 
 def align_batches(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wiretrace.models import Article, IngestIssue
 from wiretrace.settings import IngestSettings
@@ -32,6 +33,18 @@ class SourceInput:
     display: str
     path: Path | None = None
     url: str | None = None
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str, str, str | None, str | None]]:
+        """Pickled as plain strings: a frozen dataclass's own pickling goes through
+        Python code per object, and a worker process unpickles hundreds per job."""
+        path = None if self.path is None else str(self.path)
+        return _source_input, (self.id, self.kind, self.display, path, self.url)
+
+
+def _source_input(
+    id: str, kind: str, display: str, path: str | None, url: str | None
+) -> SourceInput:
+    return SourceInput(id, kind, display, None if path is None else Path(path), url)
 
 
 #: A reader turns one input into articles, and problems with single records into

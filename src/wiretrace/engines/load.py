@@ -235,12 +235,12 @@ def _index_aligned(con: Any, ck: Checkpoints, batch: int = 2048) -> None:
     """``aligned`` and ``swaps``: the raw pairs the align stage found, stored as the
     local engine stores its own (:func:`wiretrace.engines.incremental._store_raw`).
 
-    The Spark engine aligns the batch plan's pairs: a candidate pair of two
-    near-duplicate groups is aligned for every member. The local engine aligns such a
-    pair once, between the groups' representatives (``indexed.grp``); the members' pairs
-    are left out here (they are in the stored pairs only as provenance keeps them), so
-    that a later local update re-attributes the same raw pairs as on a store the local
-    engine built."""
+    Both engines align a candidate pair of two near-duplicate groups once, between the
+    groups' representatives (``indexed.grp``). Checkpoints written by the Spark engine's
+    earlier plan (before the fifth session) hold such a pair for every member; those
+    member pairs are left out here (they are in the stored pairs only as provenance kept
+    them), so that a later local update re-attributes the same raw pairs as on a store
+    the local engine built. On checkpoints of the current plan this finds nothing."""
     from wiretrace.engines.incremental import _store_raw
 
     raws: list[ReusePair] = []

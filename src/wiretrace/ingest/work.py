@@ -64,6 +64,7 @@ ROW_CHUNK = 256
 ROW_CHUNK_BYTES = 4_000_000
 IN_FLIGHT_PER_WORKER = 4
 
+
 @dataclass(frozen=True, slots=True)
 class ArticleRow:
     """An article a worker process made a row of the store's ``articles`` table: what

@@ -71,3 +71,24 @@ def test_seeds_section_is_current() -> None:
         capture_output=True, text=True, check=False, timeout=300,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_python_example_runs_as_written(tmp_path: Path) -> None:
+    """The README's Python example, saved as a script beside a copy of the demo
+    collection (as ``articles/``), runs and prints the demo's two reusing pairs."""
+    block = next(
+        b for b in re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+        if "open_collection" in b
+    )
+    shutil.copytree(ROOT / "examples" / "demo", tmp_path / "articles")
+    (tmp_path / "example.py").write_text(block, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True,
+        check=False, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    printed = sorted(tuple(line.split()[:2]) for line in done.stdout.splitlines())
+    assert printed == [
+        ("agency_shetland_grounding", "patchwork_daily_pulse"),
+        ("agency_shetland_grounding", "reprint_coastal_herald"),
+    ]

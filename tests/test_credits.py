@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from wiretrace.ingest.credits import (
@@ -212,6 +212,7 @@ def test_agency_prefilter_never_hides_a_credit_on_real_text() -> None:
     ["CARACAS", "New York", "WASHINGTON", ",", " ", "  ", "(Reuters)", "(AFP)", "-", "--",
      "–", "—", " - ", "Venezuela", "March 5", "*", "_", "> ", "The", "said", "x", "\t"]
 ), max_size=10))
+@example(["CARACAS", " ", "(Reuters)", " - "])  # a dateline: the assertion runs
 def test_dateline_precheck_never_skips_a_dateline(parts: list[str]) -> None:
     """Every line the dateline rule matches passes its cheap precheck."""
     from wiretrace.ingest.credits import _DATELINE, _may_be_dateline

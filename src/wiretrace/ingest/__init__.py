@@ -543,9 +543,9 @@ class _States:
         self.sink = sink
         self.reader = reader_fingerprint(settings)
         self.keys: dict[int, str] = {}
-        #: The store had no file state when the ingest began: every state recorded is
-        #: new (each input is recorded once per ingest).
-        self.no_prior_states = False
+        #: The store had no file state when the ingest began: nothing can be skipped,
+        #: and every state recorded is new (each input is recorded once per ingest).
+        self.no_prior_states = not getattr(sink, "has_file_states", lambda: True)()
 
     def skip_unchanged(
         self, inputs: list[SourceInput], stats: list[Stat | None]
@@ -756,9 +756,7 @@ def _ingest_inputs(
     # workers read are then stated as their jobs are planned (the workers take their
     # own stat), so that reading starts at once instead of after a stat of every file
     # (0.1 s for 20,000 files, with the workers idle).
-    defer_stats = states is not None and not getattr(store, "has_file_states", lambda: True)()
-    if states is not None:
-        states.no_prior_states = defer_stats
+    defer_stats = states is not None and states.no_prior_states
     deferred = [defer_stats and _stated_by_worker(src) for src in inputs]
     stats = [None if d else Stat.of(src.path) for src, d in zip(inputs, deferred, strict=True)]
     sizes = [st.size if st is not None else 0 for st in stats]

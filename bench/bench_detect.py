@@ -87,6 +87,9 @@ class _StageProgress:
     def advance(self, n: int = 1, nbytes: int = 0, articles: int = 0) -> None:
         self.inner.advance(n, nbytes=nbytes, articles=articles)
 
+    def set_total(self, total: int) -> None:
+        self.inner.set_total(total)
+
     def end(self) -> None:
         self.inner.end()
         self._record()

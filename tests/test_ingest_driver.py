@@ -513,3 +513,70 @@ def test_a_script_read_from_stdin_ingests_in_its_own_process(tmp_path: Path) -> 
     assert done.stdout.split() == [str(len(list(inbox.glob("*.txt")))), "0"]
     assert "Traceback" not in done.stderr
     assert done.stderr.count("cannot be imported by worker processes") == 1
+
+
+def test_a_walk_read_as_it_goes_stores_and_reports_as_a_walk_read_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Into a fresh store, once a worker is up the rest of the folder is walked as
+    the workers need files (reading starts at once instead of after the whole walk).
+    Inputs found on the way (a table, an HTML page, a binary file, an id read twice, a
+    Markdown file) and a missing path after the folder: stored and reported, in the
+    same order, as when the walk ends before reading starts (one process)."""
+    import wiretrace.ingest as ingest_module
+    import wiretrace.ingest.work as work
+
+    inbox = tmp_path / "inbox"
+    shutil.copytree(BBC / "business", inbox / "a")
+    late = inbox / "b"
+    late.mkdir()
+    rows = _bbc(30, "sport")
+    (late / "1rows.jsonl").write_text(
+        "\n".join(json.dumps({"id": i, "title": t, "text": b}) for i, t, b in rows) + "\n"
+    )
+    page = FIXTURES / "html" / "agency_story.html"
+    shutil.copyfile(page, late / f"2{page.name}")
+    (late / "3blob.txt").write_bytes(bytes(range(256)) * 8)
+    shutil.copyfile(SEEDS / f"{A}.txt", late / "4same.txt")
+    shutil.copyfile(SEEDS / f"{B}.txt", late / "4same.md")  # the id "b/4same" again
+    shutil.copyfile(SEEDS / f"{B}.txt", late / "5seed.md")
+    assert len(list((inbox / "a").glob("*.txt"))) > 64  # enough for the worker processes
+
+    start_pool = work.start_pool
+
+    def started_pool(workers: int) -> work.Pool:  # a real pool, waited for
+        pool = start_pool(workers)
+        pool.ready.wait()
+        return pool
+
+    walks = []
+
+    def counted(*args: object) -> object:
+        walks.append(1)
+        return walk_pooled(*args)
+
+    walk_pooled = ingest_module._walk_pooled
+    monkeypatch.setattr(work, "start_pool", started_pool)
+    monkeypatch.setattr(ingest_module, "_walk_pooled", counted)
+    seen = []
+    for workers in (1, 2):
+        with Store.open(tmp_path / f"w{workers}.duckdb") as store:
+            summary = ingest([inbox, tmp_path / "missing.txt"], store,
+                             load_settings({"ingest.workers": workers}))
+            con = store._con
+            articles = "SELECT * EXCLUDE (ingested_at) FROM articles ORDER BY id"
+            states = "SELECT * EXCLUDE (mtime_ns) FROM ingest_files ORDER BY key"
+            seen.append((summary.to_json(), con.execute(articles).fetchall(),
+                         con.execute(states).fetchall()))
+        assert len(walks) == workers - 1  # the walk went on while reading (2 workers)
+    report, stored, _ = seen[0]
+    # the walk's issues first (in walk order), then the readers'
+    assert [(Path(e["input"]).name, e["reason"].split(" (")[0]) for e in report["errors"]] == [
+        ("4same.txt", f"id 'b/4same' is already used by {late / '4same.md'}; skipped"),
+        ("missing.txt", "no such file or directory"),
+        ("3blob.txt", "binary file"),
+    ]
+    assert report["files"] == len(list(inbox.rglob("*.*"))) - 1  # not the second "b/4same"
+    ids = {row[0] for row in stored}
+    assert {"b/4same", "b/5seed", f"b/2{page.stem}"} <= ids and len(ids) > 100
+    assert seen[0] == seen[1]

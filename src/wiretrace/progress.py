@@ -21,13 +21,17 @@ class Progress(Protocol):
 
     ``begin(task, total, total_bytes)`` starts a task (``total`` units, e.g. files, or
     ``None`` when unknown); ``advance(n, nbytes, articles)`` reports ``n`` units done,
-    ``nbytes`` input bytes read and ``articles`` articles produced; ``end()`` closes it.
+    ``nbytes`` input bytes read and ``articles`` articles produced; ``set_total(total)``
+    gives a total learnt on the way (an ingest that reads while it walks the folders);
+    ``end()`` closes it.
     """
 
     def begin(self, task: str, total: int | None = None, total_bytes: int | None = None) -> None:
         ...
 
     def advance(self, n: int = 1, nbytes: int = 0, articles: int = 0) -> None: ...
+
+    def set_total(self, total: int) -> None: ...
 
     def end(self) -> None: ...
 
@@ -39,6 +43,9 @@ class NullProgress:
         pass
 
     def advance(self, n: int = 1, nbytes: int = 0, articles: int = 0) -> None:
+        pass
+
+    def set_total(self, total: int) -> None:
         pass
 
     def end(self) -> None:
@@ -99,6 +106,10 @@ class RichProgress:
             if self._total_bytes:
                 detail += f" of {self._total_bytes / 1e6:,.1f}"
         self._bar.update(self._task, advance=n, detail=detail)
+
+    def set_total(self, total: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, total=total)
 
     def end(self) -> None:
         if self._bar is not None:

@@ -19,7 +19,7 @@ import contextlib
 import gc
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -709,8 +709,11 @@ def _ingest(
     pool = None  # started as soon as enough new files for worker processes are found
     first: SourceInput | None = None  # the first file for the pool, and how many
     files = 0
+    fresh = False  # the store has no file state (see _is_fresh)
+    found = discover(paths, isettings)
+    more: Iterator[SourceInput | IngestIssue] | None = None  # inputs not yet discovered
     try:
-        for item in discover(paths, isettings):
+        for item in found:
             if isinstance(item, IngestIssue):
                 summary.add_issue(item)
                 continue
@@ -726,13 +729,32 @@ def _ingest(
                     from wiretrace.ingest.work import start_pool
 
                     pool = start_pool(_pool_size(isettings))
+                    fresh = _is_fresh(store)
+                if fresh and pool is not None and pool.ready.is_set():
+                    # Nothing to skip in a fresh store: once a worker is up, the rest
+                    # is walked as the workers need files (walking on meanwhile costs
+                    # them nothing: they are starting).
+                    more = found
+                    break
         # one checkpoint of the store's log for the whole ingest (see Store.bulk_writes)
         with getattr(store, "bulk_writes", contextlib.nullcontext)():
             return _ingest_inputs(inputs, store, settings, progress, batch_size,
-                                  batch_bytes, summary, pool)
+                                  batch_bytes, summary, pool, more)
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _is_fresh(store: ArticleSink) -> bool:
+    """Whether ``store`` records file states and has none yet (a first ingest: no
+    input can be skipped, so none need be known before reading starts)."""
+    has_states = getattr(store, "has_file_states", None)
+    return (
+        has_states is not None
+        and hasattr(store, "file_states")
+        and hasattr(store, "put_file_states")
+        and not has_states()
+    )
 
 
 def _ingest_inputs(
@@ -744,9 +766,14 @@ def _ingest_inputs(
     batch_bytes: int,
     summary: IngestSummary,
     pool: Any,
+    more: Iterator[SourceInput | IngestIssue] | None = None,
 ) -> IngestSummary:
+    """Read ``inputs`` (pooled kinds first, in order, then the others, then HTML pages)
+    into the store. ``more``: the rest of a walk still going on (a fresh store's ingest,
+    see :func:`_is_fresh`): its inputs are found as the workers need more files, so
+    that reading starts at once instead of after the whole walk (0.17 s for 20,000
+    files, 9 s for a million, with the workers idle); ``inputs`` grows with them."""
     isettings = settings.ingest
-    summary.files = len(inputs)
     states = (
         _States(store, isettings)  # type: ignore[arg-type]
         if hasattr(store, "file_states") and hasattr(store, "put_file_states")
@@ -757,26 +784,39 @@ def _ingest_inputs(
     # own stat), so that reading starts at once instead of after a stat of every file
     # (0.1 s for 20,000 files, with the workers idle).
     defer_stats = states is not None and states.no_prior_states
-    deferred = [defer_stats and _stated_by_worker(src) for src in inputs]
-    stats = [None if d else Stat.of(src.path) for src, d in zip(inputs, deferred, strict=True)]
-    sizes = [st.size if st is not None else 0 for st in stats]
+    if more is not None and not defer_stats:  # the store changed since: walk it all first
+        for _ in _take_found(more, inputs, summary.add_issue):
+            pass
+        more = None
+    walking = more is not None
     batcher = _Batcher(
         store, summary, max(1, batch_size or isettings.batch_articles), batch_bytes, states
     )
+    known = len(inputs)  # the inputs whose stats are taken (the walk's are deferred)
+    deferred = [defer_stats and _stated_by_worker(src) for src in inputs]
+    stats = [None if d else Stat.of(src.path) for src, d in zip(inputs, deferred, strict=True)]
+    sizes = [st.size if st is not None else 0 for st in stats]
     total_bytes = None if any(deferred) else sum(sizes)  # bytes still counted as read
-    progress.begin("ingest", total=len(inputs), total_bytes=total_bytes)
+    progress.begin("ingest", total=None if walking else len(inputs), total_bytes=total_bytes)
+    held: list[IngestIssue] = []  # the walk's issues, reported before the readers' (as before)
     try:
         skip = {} if states is None or defer_stats else states.skip_unchanged(inputs, stats)
         for i, state in skip.items():
             _replay(inputs[i], state, summary, batcher)
             progress.advance(1, nbytes=sizes[i], articles=len(state.ids))
         todo = [i for i in range(len(inputs)) if i not in skip]
-        pooled = [i for i in todo if inputs[i].kind in _POOLED_KINDS and inputs[i].path]
+        pooled = [i for i in todo if _is_pooled(inputs[i])]
+        pooled_srcs, pooled_stats = [inputs[i] for i in pooled], [stats[i] for i in pooled]
+        found = _walk_pooled(more, inputs, held, progress) if more is not None else None
+        _ingest_pooled(pooled_srcs, pooled_stats, isettings, batcher, progress,
+                       states is not None, pool, found)
+        if walking:  # the walk is over: the inputs found after the pooled ones
+            stats += [None if _is_pooled(src) else Stat.of(src.path) for src in inputs[known:]]
+            sizes += [st.size if st is not None else 0 for st in stats[known:]]
+            todo = list(range(len(inputs)))
         html = [i for i in todo if inputs[i].kind == "html" and inputs[i].path is not None]
-        taken = set(pooled) | set(html)
-        rest = [i for i in todo if i not in taken]
-        _ingest_pooled([inputs[i] for i in pooled], [stats[i] for i in pooled],
-                       isettings, batcher, progress, states is not None, pool)
+        taken = set(html)
+        rest = [i for i in todo if not _is_pooled(inputs[i]) and i not in taken]
         for i in rest:
             src = inputs[i]
             log_ = InputLog(src, stats[i])
@@ -799,7 +839,44 @@ def _ingest_inputs(
         batcher.close()
     finally:
         progress.end()
+        summary.files = len(inputs)
+        if held:
+            summary.errors[:0] = [i for i in held if i.severity == "error"]
+            summary.warnings[:0] = [i for i in held if i.severity != "error"]
     return summary
+
+
+def _is_pooled(src: SourceInput) -> bool:
+    """Whether ``src`` is read through ``work.run_jobs`` (see ``_POOLED_KINDS``)."""
+    return src.kind in _POOLED_KINDS and src.path is not None
+
+
+def _take_found(
+    found: Iterator[SourceInput | IngestIssue],
+    inputs: list[SourceInput],
+    issue: Callable[[IngestIssue], None],
+) -> Iterator[SourceInput]:
+    """Go on with a walk: each input is appended to ``inputs`` and, when it is of a
+    pooled kind, yielded; each issue goes to ``issue``."""
+    for item in found:
+        if isinstance(item, IngestIssue):
+            issue(item)
+            continue
+        inputs.append(item)
+        if _is_pooled(item):
+            yield item
+
+
+def _walk_pooled(
+    found: Iterator[SourceInput | IngestIssue],
+    inputs: list[SourceInput],
+    held: list[IngestIssue],
+    progress: Progress,
+) -> Iterator[SourceInput]:
+    """The pooled inputs of the rest of a walk, as they are found (see
+    ``_ingest_inputs``); the progress bar learns the count of inputs when it ends."""
+    yield from _take_found(found, inputs, held.append)
+    progress.set_total(len(inputs))
 
 
 def _stated_by_worker(src: SourceInput) -> bool:
@@ -823,19 +900,35 @@ def _ingest_pooled(
     progress: Progress,
     digests: bool,
     pool: Any = None,
+    found: Iterator[SourceInput] | None = None,
 ) -> None:
     """Read the single-file kinds and tables through ``work.run_jobs``, in order
-    (``pool``: a pool started beforehand, see ``_ingest``)."""
-    if not srcs:
-        return
+    (``pool``: a pool started beforehand, see ``_ingest``); then those of ``found``,
+    as they are found (a walk still going on; each is stated as its job is planned)."""
     from wiretrace.ingest.work import plan_jobs, run_jobs
 
-    sizes = [st.size if st is not None else 0 for st in stats]
-    workers = _workers(settings, srcs, sizes)
+    if not srcs and found is None:
+        return
+    sizes: list[int | None] = [st.size if st else None for st in stats]
+
+    def planned(found: Iterator[SourceInput]) -> Iterator[SourceInput]:
+        yield from list(srcs)
+        for src in found:
+            stat = None if _stated_by_worker(src) else Stat.of(src.path)
+            srcs.append(src)
+            stats.append(stat)
+            sizes.append(stat.size if stat else None)
+            yield src
+
+    workers = (
+        _workers(settings, srcs, [n or 0 for n in sizes])
+        if found is None
+        else _pool_size(settings)  # a walk goes on when there are enough files for it
+    )
     logs: dict[int, InputLog] = {}
     reported: dict[int, int] = {}
     # None: stated as planned (deferred by _ingest_inputs, or not found: said by the reader)
-    jobs = plan_jobs(srcs, settings, digests, [st.size if st else None for st in stats])
+    jobs = plan_jobs(srcs if found is None else planned(found), settings, digests, sizes)
     rows = hasattr(batcher.sink, "put_article_rows")  # workers then build the rows
     for job, result in run_jobs(jobs, srcs, settings, workers, pool, rows):
         if job.kind == "files":
@@ -843,18 +936,19 @@ def _ingest_pooled(
                 log_ = InputLog(srcs[i], stat, digest=digest)
                 kept = sum(batcher.take(o, srcs[i].display, log_) for o in outputs)
                 batcher.finish(log_)
-                progress.advance(1, nbytes=stat.size if stat else sizes[i], articles=kept)
+                progress.advance(1, nbytes=stat.size if stat else sizes[i] or 0, articles=kept)
             continue
         i = job.inputs[0]
+        size = sizes[i] or 0
         log_ = logs.setdefault(i, InputLog(srcs[i], stats[i]))
         outputs = result if job.kind == "rows" else result[0]
         kept = sum(batcher.take(o, srcs[i].display, log_) for o in outputs)
         if job.kind == "rows":
-            step = min(job.nbytes, sizes[i] - reported.get(i, 0))
+            step = min(job.nbytes, size - reported.get(i, 0))
             reported[i] = reported.get(i, 0) + step
             progress.advance(0, nbytes=step, articles=kept)
             continue
         _, log_.digest, log_.stat = result
         del logs[i]
         batcher.finish(log_)
-        progress.advance(1, nbytes=sizes[i] - reported.pop(i, 0), articles=kept)
+        progress.advance(1, nbytes=size - reported.pop(i, 0), articles=kept)

@@ -29,8 +29,8 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -346,32 +346,40 @@ def _failed(job: Job, srcs: list[SourceInput], reason: str) -> Any:
 
 
 def plan_jobs(
-    srcs: list[SourceInput],
+    srcs: Iterable[SourceInput],
     settings: IngestSettings,
     digests: bool,
-    sizes: list[int | None] | None = None,
+    sizes: Sequence[int | None] | None = None,
 ) -> Iterator[Job]:
     """Jobs for ``srcs`` in order: ``files`` jobs for single-file kinds, ``rows`` and
     then ``done`` jobs for each table (framed lazily, as jobs are taken). ``digests``:
     workers also digest the files they read (for skipping unchanged files later).
     ``sizes``: the files' sizes in bytes (a job is cut at ``FILE_CHUNK_BYTES``); a
-    file whose size is None is stated here, as its job is planned."""
+    file whose size is None is stated here, as its job is planned.
+
+    ``srcs`` may be an iterator still being filled (inputs read as they are found,
+    see :func:`wiretrace.ingest._ingest_inputs`; ``sizes`` then grows with it): its
+    jobs then start at 8 files and grow to ``FILE_CHUNK`` by the 256th, so the first
+    results come at once whatever the count turns out to be."""
     from wiretrace.ingest.tables import TABLE_KINDS, iter_rows
 
-    chunk: list[int] = []
-    most = min(FILE_CHUNK, max(8, len(srcs) // 32))
+    chunk: list[tuple[int, SourceInput]] = []
+    total = len(srcs) if isinstance(srcs, Sized) else None
+    most = min(FILE_CHUNK, max(8, total // 32)) if total is not None else 8
     nbytes = 0
 
     def files_job() -> Job:
         nonlocal nbytes
-        job = Job("files", list(chunk), ([srcs[i] for i in chunk], digests))
+        job = Job("files", [i for i, _ in chunk], ([s for _, s in chunk], digests))
         chunk.clear()
         nbytes = 0
         return job
 
     for i, src in enumerate(srcs):
+        if total is None:
+            most = min(FILE_CHUNK, max(8, i // 2))
         if src.kind not in TABLE_KINDS:
-            chunk.append(i)
+            chunk.append((i, src))
             size = sizes[i] if sizes is not None else 0
             if size is None:
                 stat = Stat.of(src.path)
@@ -448,7 +456,7 @@ def run_jobs(
     yield from _run_pooled(jobs, srcs, settings, workers, pool, rows)
 
 
-def start_pool(workers: int) -> ProcessPoolExecutor:
+def start_pool(workers: int) -> Pool:
     """A pool of ``workers`` processes, started now in the background: the fork
     server's start and the workers' own overlap with what this process does meanwhile
     (walking the folders, looking up file states) instead of following it."""
@@ -456,10 +464,13 @@ def start_pool(workers: int) -> ProcessPoolExecutor:
 
     def spawn() -> None:
         try:
-            for _ in range(workers):  # each call spawns one worker while none is idle
-                pool.submit(os.getpid)
+            # each call spawns one worker while none is idle
+            started = [pool.submit(os.getpid) for _ in range(workers)]
+            wait(started, return_when=FIRST_COMPLETED)
         except RuntimeError:  # shut down meanwhile (nothing to read after all)
             pass
+        finally:
+            pool.ready.set()
 
     threading.Thread(target=spawn, name="wiretrace-pool-start", daemon=True).start()
     return pool
@@ -498,7 +509,16 @@ def _watch_parent(pid: int) -> None:
     threading.Thread(target=watch, name="wiretrace-parent-watch", daemon=True).start()
 
 
-def _new_pool(workers: int) -> ProcessPoolExecutor:
+class Pool(ProcessPoolExecutor):
+    """A pool of ingest workers; ``ready`` is set once one of them has started (or
+    the start failed): what the caller may do before then costs the workers nothing."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.ready = threading.Event()
+
+
+def _new_pool(workers: int) -> Pool:
     import multiprocessing
 
     # forkserver: DuckDB's threads run in this process, and forking a threaded process
@@ -511,7 +531,7 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
         ["__main__", "wiretrace.ingest.work", "wiretrace.ingest.textfile",
          "wiretrace.ingest.tables", "wiretrace.ingest.preload"]
     )
-    return ProcessPoolExecutor(
+    return Pool(
         max_workers=workers,
         mp_context=ctx,
         initializer=_start_worker,

@@ -84,6 +84,11 @@ class Stat:
     size: int
     mtime_ns: int
 
+    def __reduce__(self) -> tuple[type[Stat], tuple[int, int]]:
+        """Pickled as its two numbers (a worker sends one per file read): a frozen
+        dataclass's own pickling goes through Python code per object."""
+        return Stat, (self.size, self.mtime_ns)
+
     @classmethod
     def of(cls, path: os.PathLike[str] | str | None) -> Stat | None:
         if path is None:

@@ -65,12 +65,13 @@ ROW_CHUNK_BYTES = 4_000_000
 IN_FLIGHT_PER_WORKER = 4
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ArticleRow:
     """An article a worker process made a row of the store's ``articles`` table: what
     the ingest driver needs of it, and where its row is (``rows``: the column buffers
     :func:`wiretrace.rowbuffers.article_row_buffers` made of the job's articles;
-    ``row``: its index there)."""
+    ``row``: its index there). Not frozen: one is made per article, and a frozen
+    dataclass sets each field through ``object.__setattr__`` (0.8 us against 0.2)."""
 
     id: str
     source: str | None

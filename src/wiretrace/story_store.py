@@ -112,7 +112,9 @@ def _load_tables(store: Store) -> StoryTables:
         "SELECT s.story, s.article FROM story_articles s SEMI JOIN articles a "
         "ON a.id = s.article ORDER BY s.story, s.rank"
     )
-    terms = store.query("SELECT hash, df FROM story_terms")
+    # in the order saved (the vocabulary's column order, which decides ties between
+    # equal weights): stated, not left to the scan
+    terms = store.query("SELECT hash, df FROM story_terms ORDER BY rowid")
     ids = stories.column("story").to_pylist()
     position = {sid: i for i, sid in enumerate(ids)}
     term_lists = stories.column("terms").combine_chunks()
@@ -148,6 +150,8 @@ def _load_tables(store: Store) -> StoryTables:
 
 
 def _reuse(store: Store) -> dict[str, set[str]]:
+    """Each article's reuse partners. Sets: their order changes with the process's
+    hash seed, so the assignment must not depend on it (it counts them)."""
     links: dict[str, set[str]] = defaultdict(set)
     for source, target in _pairs_of(store.query("SELECT source, target FROM pairs")):
         links[source].add(target)

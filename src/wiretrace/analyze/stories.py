@@ -6,8 +6,9 @@ publication order (undated ones after, by id), to the story whose centroid (the 
 its members' rows, kept to its ``2 * top_terms`` heaviest terms) is most similar, when
 the cosine reaches ``threshold``; otherwise they found a new story. Reuse is a stronger
 link than similarity: an article that shares text with an article of a story joins
-that story. A time window keeps two events with the same words apart: a dated article
-does not join a story whose span lies more than ``window_days`` away.
+that story (the one holding most of its partners; on a tie, the older). A time window
+keeps two events with the same words apart: a dated article does not join a story
+whose span lies more than ``window_days`` away.
 
 The online pass runs in batches of a few hundred articles, with sparse matrix products
 doing the arithmetic and the exact online rule kept inside a batch: an article's
@@ -24,6 +25,11 @@ story merges with at most its best partner per round, the older story keeping it
 Ids are stable: a story's id is derived from its founding article's id, adding articles
 later extends existing stories or founds new ones, and two stories that existed before
 (loaded with :meth:`StoryAssigner.from_state`) are never merged with each other.
+
+Assignment is repeatable: the same articles and pairs give the same stories in every
+process. Every tie is broken by position (founding order, column order, article id),
+never by the iteration order of a set or dict of strings, which changes with the
+process's hash seed (``tests/test_story_repeatable.py``).
 """
 
 from __future__ import annotations
@@ -434,6 +440,7 @@ class StoryAssigner:
         earliest = np.where(dated, starts - w, -np.inf).tolist() + [-math.inf] * b
         latest = np.where(dated, ends + w, np.inf).tolist() + [math.inf] * b
         local_of = {int(s): j for j, s in enumerate(cand.tolist())}
+        position = {a: i for i, a in enumerate(ids)} if reuse else {}
         story_local = [0] * b  # each article's local story
         founders: list[int] = []  # articles founding local stories k, k+1, ...
         n_local = k
@@ -447,7 +454,7 @@ class StoryAssigner:
                 local = story_local[other]
                 raw[local] = raw.get(local, 0.0) + dot
             chosen = (
-                self._linked_story(ids[i], reuse, ids[:i], story_local, local_of)
+                self._linked_story(ids[i], i, reuse, position, story_local, local_of, cand)
                 if reuse
                 else None
             )
@@ -481,25 +488,46 @@ class StoryAssigner:
     def _linked_story(
         self,
         article: str,
+        at: int,
         reuse: Mapping[str, Iterable[str]],
-        earlier: Sequence[str],
+        position: Mapping[str, int],
         story_local: Sequence[int],
         local_of: Mapping[int, int],
+        cand: IntArray,
     ) -> int | None:
-        """The local story most of the article's reuse partners are in, if any."""
+        """The local story most of the article's reuse partners are in, if any; on a
+        tie, the one the assigner holds first (founding order; stories loaded from the
+        store come before new ones). ``at`` is the article's row in the batch and
+        ``position`` the batch's rows by id: partners later in the batch have no story
+        yet.
+
+        The choice must not depend on the order of ``partners``: they are usually a
+        set of ids, whose iteration order changes with each process's string hash
+        seed, and picking the first of two tied stories made rebuilds of one store
+        give different stories (bench/README.md, "Memory per process")."""
         partners = reuse.get(article)
         if not partners:
             return None
-        position = {a: i for i, a in enumerate(earlier)}
-        found: list[int] = []
+        found: Counter[int] = Counter()
         for other in partners:
-            if other in position:
-                found.append(int(story_local[position[other]]))
+            row = position.get(other)
+            if row is not None:
+                if row < at:
+                    found[story_local[row]] += 1
             elif other in self._article_story:
                 local = local_of.get(self._article_story[other])
                 if local is not None:
-                    found.append(local)
-        return Counter(found).most_common(1)[0][0] if found else None
+                    found[local] += 1
+        if not found:
+            return None
+        k = len(cand)
+
+        def age(local: int) -> int:
+            # founding order: a candidate's global index; stories founded in this
+            # batch (local k, k+1, ...) come after every existing story, in order
+            return int(cand[local]) if local < k else len(self.ids) + local - k
+
+        return min(found, key=lambda local: (-found[local], age(local)))
 
     def _commit_batch(
         self,

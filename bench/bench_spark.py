@@ -14,7 +14,8 @@ For each run: wall seconds, CPU seconds of the whole process tree (the Spark JVM
 Python workers included), peak memory of the process tree (PSS summed over its
 processes, sampled every second; forked workers' shared pages counted once), the load
 average during the run (the machine is shared), the stages' own seconds, and how far
-both engines' (source, target) pairs agree.
+both engines' results agree: pairs, passages and edits, row for row and column for
+column (:func:`parity`).
 
 Each engine's figures are kept in ``WORK/run<N>/<engine>.json``, so the engines can be
 run apart (``--engines local``, later ``--engines spark``) and ``--report`` prints
@@ -167,28 +168,12 @@ def _local_driver(db: str, articles: str) -> None:
                 "update": round(t2 - t1, 1),
                 "stories": round(t3 - t2, 1),
             },
+            # pairs of stories (near-duplicate groups, or articles in none) the candidate
+            # step found, summed over the index steps; pairs aligned; final pairs
+            "candidate_story_pairs": done.candidates,
             "aligned_pairs": done.aligned,
-            "candidates": done.candidates,
             "pairs": coll.store.count_pairs(),
         }))
-
-
-def _local_pairs(db: Path) -> set[tuple[str, str]]:
-    import duckdb
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return {(s, t) for s, t in con.execute("SELECT source, target FROM pairs").fetchall()}
-    finally:
-        con.close()
-
-
-def _spark_pairs(out: Path) -> set[tuple[str, str]]:
-    import duckdb
-
-    files = str(out / "attribute" / "pairs" / "*.parquet")
-    rows = duckdb.sql(f"SELECT source, target FROM read_parquet('{files}')").fetchall()
-    return {(s, t) for s, t in rows}
 
 
 def _join_rows(out: Path, max_df: int = 1000) -> int:
@@ -241,20 +226,74 @@ def run_spark(
     row["stage_s"] = {s: info[s].get("seconds") for s in STAGES}
     row["postings"] = info["fingerprint"]["postings"]
     row["join_rows"] = _join_rows(out)
-    row["candidates"] = info["candidates"]["pairs"]
+    # the candidates stage's ``pairs`` are pairs of stories (a near-duplicate group, or
+    # an article in none), not of articles
+    row["candidate_story_pairs"] = info["candidates"]["pairs"]
+    row["grouped_articles"] = info["candidates"].get("grouped")
     row["aligned_pairs"] = info["align"].get("pairs")
     row["aligned_with_passages"] = info["align"].get("aligned")
     row["pairs"] = info["attribute"].get("pairs")
     return row
 
 
+_COLUMNS = {
+    "pairs": "source, target, origin_confidence, evidence, credited, credit, credited_to, "
+             "source_coverage, target_coverage, passage_count",
+    "passages": "source, target, passage, source_start, source_end, target_start, "
+                "target_end, source_text, target_text, similarity, origin, source_words, "
+                "target_words",
+    "edits": "source, target, passage, edit, op, source_start, source_end, target_start, "
+             "target_end, source_text, target_text, kind",
+}
+
+
 def parity(run_dir: Path) -> dict[str, object] | None:
-    """How far the two engines' final (source, target) pairs agree."""
-    if not (run_dir / "local.duckdb").exists() or not (run_dir / "ck" / "attribute").exists():
+    """How far the two engines' results agree, table by table (the local store's
+    ``pairs``, ``passages`` and ``edits`` against the Spark run's Parquet tables of the
+    same schema): rows in each, rows identical in every column, and for pairs how many
+    (source, target) are only in one, or in both with another origin, evidence or
+    credit."""
+    import duckdb
+
+    db, out = run_dir / "local.duckdb", run_dir / "ck" / "attribute"
+    if not db.exists() or not out.exists():
         return None
-    lp, sp = _local_pairs(run_dir / "local.duckdb"), _spark_pairs(run_dir / "ck")
-    return {"pairs_local": len(lp), "pairs_spark": len(sp), "same_pairs": lp == sp,
-            "only_local": len(lp - sp), "only_spark": len(sp - lp)}
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{db}' AS loc (READ_ONLY)")
+        result: dict[str, object] = {}
+        for table, cols in _COLUMNS.items():
+            con.execute(f"CREATE TEMP VIEW s_{table} AS SELECT {cols} FROM "
+                        f"read_parquet('{out / table / '*.parquet'}')")
+            con.execute(f"CREATE TEMP VIEW l_{table} AS SELECT {cols} FROM loc.{table}")
+            local, spark, same = con.execute(
+                f"SELECT (SELECT count(*) FROM l_{table}), (SELECT count(*) FROM s_{table}), "
+                f"(SELECT count(*) FROM (SELECT * FROM l_{table} INTERSECT ALL "
+                f"SELECT * FROM s_{table}))"
+            ).fetchall()[0]
+            result[table] = {"local": local, "spark": spark, "identical": same}
+        only_local, only_spark, changed = con.execute(
+            "WITH l AS (SELECT DISTINCT source, target FROM l_pairs), "
+            "s AS (SELECT DISTINCT source, target FROM s_pairs) "
+            "SELECT (SELECT count(*) FROM (SELECT * FROM l EXCEPT SELECT * FROM s)), "
+            "(SELECT count(*) FROM (SELECT * FROM s EXCEPT SELECT * FROM l)), "
+            "(SELECT count(*) FROM l_pairs JOIN s_pairs USING (source, target) WHERE "
+            "l_pairs.origin_confidence IS DISTINCT FROM s_pairs.origin_confidence OR "
+            "l_pairs.evidence IS DISTINCT FROM s_pairs.evidence OR "
+            "l_pairs.credit IS DISTINCT FROM s_pairs.credit OR "
+            "l_pairs.credited_to IS DISTINCT FROM s_pairs.credited_to)"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    pairs = result["pairs"]
+    assert isinstance(pairs, dict)
+    pairs.update(only_local=only_local, only_spark=only_spark,
+                 other_origin_evidence_or_credit=changed)
+    result["identical_results"] = all(
+        isinstance(t, dict) and t["local"] == t["spark"] == t["identical"]
+        for t in (result[k] for k in _COLUMNS)
+    )
+    return result
 
 
 def bench(size: int, work: Path, engines: list[str], master: str, partitions: int,
@@ -318,7 +357,16 @@ def main(argv: list[str] | None = None) -> int:
                                    if isinstance(v, int | float))
                 print(f"| {r['articles']:,} | {engine} | {e['wall_s']} | {e['cpu_s']} "
                       f"| {e['peak_rss_mb']} | {e['load_mean']} | {stages} |")
-        print(f"parity: {r['parity']}")
+        par = r["parity"]
+        if isinstance(par, dict):
+            for table in _COLUMNS:
+                t = par[table]
+                print(f"{table}: local {t['local']:,}, spark {t['spark']:,}, identical in "
+                      f"every column {t['identical']:,}")
+            p = par["pairs"]
+            print(f"pairs only local {p['only_local']}, only spark {p['only_spark']}, in both "
+                  f"with another origin, evidence or credit "
+                  f"{p['other_origin_evidence_or_credit']}")
     return 0
 
 

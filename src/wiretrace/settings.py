@@ -161,6 +161,13 @@ class DetectSettings:
         "New articles fingerprinted, paired and aligned per step of an incremental "
         "update (one transaction each; bounds memory).",
     )
+    attribute_batch: int = _opt(
+        10000,
+        "Aligned pairs an update step re-attributes at a time, whole connected groups "
+        "together (a larger group is one batch): bounds the memory attribution holds "
+        "(about 20 KB a pair); the pairs found are the same whatever it is. Batches under "
+        "2,000 pairs are attributed in-process (no provenance.workers pool).",
+    )
     memory_limit: str = _opt(
         "auto",
         "DuckDB memory limit while the index is updated ('auto': 60% of the machine's "

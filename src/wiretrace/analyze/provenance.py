@@ -1055,26 +1055,39 @@ def _ranges_overlap(xs: Sequence[tuple[int, int]], ys: Sequence[tuple[int, int]]
 Aligner = Callable[[Article, Article], Sequence[Passage]]
 
 
-def detection_aligner(
-    pairs: Sequence[ReusePair], settings: Settings, aliases: AliasLookup | None
-) -> Aligner:
-    """Detection's alignment kernel (``detect.align.align_pair``, as
-    ``detect.align_articles`` calls it) with the name swaps that ``pairs`` already type
-    as aliases (table or learned from the collection) typed the same way in the new
-    pairs. Each article is normalised once (a group's origin is aligned with every
-    member)."""
-    from wiretrace.detect.align import align_pair
+def alias_swaps(pairs: Iterable[ReusePair]) -> dict[tuple[str, str], int]:
+    """The name swaps ``pairs`` type as aliases (their replace edits of kind ``alias``),
+    by :func:`wiretrace.detect.edits.swap_key`: what :func:`detection_aligner` types as
+    aliases in the pairs it aligns."""
     from wiretrace.detect.edits import swap_key
-    from wiretrace.text.aliases import AliasTable
-    from wiretrace.text.normalize import normalize
 
-    learned = {
+    return {
         swap_key(e.source_text, e.target_text): 2
         for pair in pairs
         for p in pair.passages
         for e in p.edits
         if e.kind == "alias" and e.op == "replace"
     }
+
+
+def detection_aligner(
+    pairs: Sequence[ReusePair],
+    settings: Settings,
+    aliases: AliasLookup | None,
+    learned: Mapping[tuple[str, str], int] | None = None,
+) -> Aligner:
+    """Detection's alignment kernel (``detect.align.align_pair``, as
+    ``detect.align_articles`` calls it) with the name swaps that ``pairs`` already type
+    as aliases (table or learned from the collection) typed the same way in the new
+    pairs (or the swaps ``learned``, when given: :func:`alias_swaps` of pairs too many
+    to hold at once). Each article is normalised once (a group's origin is aligned with
+    every member)."""
+    from wiretrace.detect.align import align_pair
+    from wiretrace.text.aliases import AliasTable
+    from wiretrace.text.normalize import normalize
+
+    if learned is None:
+        learned = alias_swaps(pairs)
 
     table = aliases if aliases is not None else AliasTable.load(tuple(settings.text.alias_files))
     seqs: dict[str, object] = {}
@@ -1193,6 +1206,13 @@ def _can_fork() -> bool:
 def _components(pairs: Sequence[ReusePair]) -> list[list[int]]:
     """Indices of ``pairs`` by connected group (pairs linked through shared articles),
     each in the given order; groups in order of their first pair."""
+    return connected_groups([(p.source, p.target) for p in pairs])
+
+
+def connected_groups(keys: Sequence[tuple[str, str]]) -> list[list[int]]:
+    """Indices of ``keys`` (pairs of article ids) by connected group (keys linked
+    through a shared article), each in the given order; groups in order of their first
+    key. Union-find over the ids."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -1203,13 +1223,13 @@ def _components(pairs: Sequence[ReusePair]) -> list[list[int]]:
             parent[x], x = root, parent[x]
         return root
 
-    for p in pairs:
-        ra, rb = find(p.source), find(p.target)
-        if ra != rb:
-            parent[rb] = ra
+    for x, y in keys:
+        rx, ry = find(x), find(y)
+        if rx != ry:
+            parent[ry] = rx
     groups: dict[str, list[int]] = {}
-    for i, p in enumerate(pairs):
-        groups.setdefault(find(p.source), []).append(i)
+    for i, (x, _) in enumerate(keys):
+        groups.setdefault(find(x), []).append(i)
     return list(groups.values())
 
 

@@ -34,11 +34,15 @@ date with the stored articles, only doing the work the change needs:
    :func:`wiretrace.detect.shared_boilerplate`, are recounted over the postings; every
    alignment masks them (:func:`wiretrace.detect.mask_tokens`), and pairs of articles
    holding a fingerprint that became or stopped being boilerplate are aligned again.
-5. **finalise**: the raw pairs touching what changed, plus every pair in a triangle with
-   them (copy chains and siblings), every pair of their neighbours (two steps out: the
-   open triangles provenance closes), plus pairs whose name swaps became (or stopped
-   being) learned aliases, are re-attributed (:mod:`wiretrace.analyze.provenance`) and written
-   in place of their old versions (and of the pairs provenance added among them before).
+5. **finalise**: the connected groups of raw pairs (pairs linked through a shared
+   article) touching what changed, or holding a name swap that became (or stopped
+   being) a learned alias (glued to an inserted word too: :func:`_peeled`), are
+   re-attributed whole (:mod:`wiretrace.analyze.provenance`: a pair's origin depends on
+   its group's other pairs, through triangles, compilations and copy chains) and
+   written in place of their old versions (and of the pairs provenance added among
+   them before), as the Spark engine attributes each group.
+   The groups are attributed about ``detect.attribute_batch`` pairs at a time (whole
+   groups, :func:`_finalise`), so that memory holds one batch, not the step.
 
 A from-scratch run is the same procedure with every article new, so growing a
 collection day by day gives the pairs a single run would give (up to document
@@ -52,15 +56,19 @@ each pair is attributed.
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
@@ -107,6 +115,7 @@ class IndexUpdate:
     candidates: int = 0
     aligned: int = 0
     finalised: int = 0
+    attribute_batches: int = 0  # batches the finalised pairs were attributed in
     rebuilt: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
 
@@ -307,11 +316,22 @@ _RUNTIME_ONLY: dict[str, object] = {
 }
 
 
+#: Runtime-only detect settings added after stores first recorded their index state:
+#: left out of it (the state is the dataclass's repr without them), so that adding one
+#: does not make every existing index look stale.
+_NOT_IN_STATE = frozenset({"attribute_batch"})
+
+
 def index_state(settings: Settings) -> str:
     """What the index depends on besides the articles: the settings that shape it (a
     change rebuilds it; process counts, batch sizes and memory limits do not)."""
     detect = replace(settings.detect, **_RUNTIME_ONLY)  # type: ignore[arg-type]
-    return f"{settings.text!r}|{detect!r}|{settings.provenance!r}"
+    shown = ", ".join(
+        f"{f.name}={getattr(detect, f.name)!r}"
+        for f in fields(detect)
+        if f.repr and f.name not in _NOT_IN_STATE
+    )
+    return f"{settings.text!r}|{type(detect).__qualname__}({shown})|{settings.provenance!r}"
 
 
 def configure(store: Store, settings: Settings) -> None:
@@ -408,8 +428,10 @@ def update_index(
         runner.close()
     _refresh_check_hot(store, settings, result)
     log.info(
-        "index: %d new, %d stale, %d candidates, %d aligned, %d pairs finalised",
+        "index: %d new, %d stale, %d candidates, %d aligned, %d pairs finalised "
+        "(%d attribution batches)",
         result.new, result.stale, result.candidates, result.aligned, result.finalised,
+        result.attribute_batches,
     )
     return result
 
@@ -553,7 +575,7 @@ def _index_step(
     clock.lap("align")
     # 5. finalise
     progress.begin("attribute", total=None)
-    _finalise(store, settings, aliases, new_keys, dropped, set(), result)
+    _finalise(store, settings, aliases, new_keys, dropped, set(), result, progress)
     groups.write()
     progress.end()
     clock.lap("attribute")
@@ -1073,84 +1095,152 @@ def _finalise(
     dropped: set[tuple[str, str]],
     touched: set[str],
     result: IndexUpdate,
+    progress: Progress | None = None,
 ) -> None:
     """Re-attribute the raw pairs touching what changed (new pairs, dropped pairs'
     articles, ``touched`` articles), the pairs in a triangle with them, and the pairs
-    whose swaps changed learned status; write them in place of their old versions."""
+    whose swaps changed learned status; write them in place of their old versions.
+
+    The pairs are attributed in batches of whole connected groups (:func:`_batches`, at
+    most ``detect.attribute_batch`` pairs unless one group is larger), each loaded,
+    attributed and written before the next: memory holds one batch, not the step (at
+    10^6 articles a step re-attributes hundreds of thousands of pairs). Attribution
+    never looks across groups (:func:`wiretrace.analyze.provenance.attribute_all`),
+    except through the name swaps its triangle-closing aligner types as aliases, which
+    come from all the pairs: with more than one batch they are gathered from every
+    batch first (:func:`_step_swaps`), so that the pairs are those of one batch. All
+    writes stay in the caller's transaction (a killed step leaves nothing)."""
     from wiretrace.analyze.provenance import attribute_all
 
+    progress = progress or NullProgress()
     con = store.connection
     ends = {x for k in new_keys | dropped for x in k} | touched
     if not ends:
         return
+    # pairs whose swaps became (or stopped being) learned aliases: re-typed, with their
+    # whole connected groups like every other re-attributed pair
+    learned = _learned(con, settings.detect.learn_alias_min_pairs)
+    ends |= {x for k in _relearned(store, learned) for x in k}
+    keys = _reattributed(con, ends)
+    closed = _closed(con)
+    boilerplate = stored_boilerplate(store)
+    batches = _batches(keys, settings.detect.attribute_batch)
+    # every old version first: a batch then writes only its own pairs
+    cleared = keys | dropped | closed
+    store.write_pairs_of(cleared, [])
+    cleared = {(min(a, b), max(a, b)) for a, b in cleared}
+    with _staged(store, batches) as staged:
+        swaps = _step_swaps(staged, learned) if staged else None
+        for number, batch in enumerate(batches):
+            raws = _staged_raw(staged, number) if staged else _load_raw(con, batch)
+            articles = store.articles_by_id({x for p in raws for x in (p.source, p.target)})
+            raws = apply_learned_aliases(raws, learned) if learned else raws
+            align = _aligner(raws, settings, aliases, boilerplate, swaps)
+            final = attribute_all(raws, articles, settings, aliases, align)  # type: ignore[arg-type]
+            added = {(min(p.source, p.target), max(p.source, p.target)) for p in final} - cleared
+            store.write_pairs_of(added, final)
+            result.finalised += len(final)
+            result.attribute_batches += 1
+            progress.advance(len(batch))
+            del raws, articles, final, align  # before the next batch loads: one at a time
+
+
+def _reattributed(con: Any, ends: set[str]) -> set[tuple[str, str]]:
+    """The keys (least, greatest) of the aligned pairs to re-attribute around ``ends``:
+    every pair of their connected groups. Leaves the temporary table ``near`` (the
+    groups' articles) for :func:`_closed`."""
     con.register("_ends", pa.table({"id": pa.array(sorted(ends), pa.string())}))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE e AS SELECT source AS a, target AS b FROM aligned "
         "WHERE passages > 0 UNION ALL SELECT target, source FROM aligned WHERE passages > 0"
     )
-    # two steps out: every pair of the ends' neighbours (a star group whole), so that
-    # the open triangles provenance closes are closed as a from-scratch run closes them
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE near AS SELECT id FROM _ends "
-        "UNION SELECT b FROM e WHERE a IN (SELECT id FROM _ends)"
-    )
+    # the ends' whole connected groups of pairs: attribution relates pairs that share an
+    # article, step by step (triangles closed, compilations weighed, copy chains
+    # resolved), so a pair attributed with only part of its group (a neighbour's other
+    # sources missing) can differ from a from-scratch run; a group is attributed whole,
+    # as the Spark engine attributes it
+    con.execute("CREATE OR REPLACE TEMP TABLE near AS SELECT DISTINCT id FROM _ends")
     con.unregister("_ends")
+    con.execute("CREATE OR REPLACE TEMP TABLE frontier AS SELECT id FROM near")
+    while True:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE reached AS SELECT DISTINCT b AS id FROM e "
+            "WHERE a IN (SELECT id FROM frontier) AND b NOT IN (SELECT id FROM near)"
+        )
+        if not con.execute("SELECT count(*) FROM reached").fetchall()[0][0]:
+            break
+        con.execute("INSERT INTO near SELECT id FROM reached")
+        con.execute("CREATE OR REPLACE TEMP TABLE frontier AS SELECT id FROM reached")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE fs AS SELECT DISTINCT least(a, b) AS x, "
         "greatest(a, b) AS y FROM e WHERE a IN (SELECT id FROM near)"
     )
-    # close over triangles (copy chains and siblings are resolved on whole triangles);
-    # star-shaped near-duplicate groups have none, so this stays small
-    for _ in range(8):
-        added = con.execute(
-            """
-            INSERT INTO fs
-            WITH tri AS (
-                SELECT fs.x AS u, fs.y AS v, e1.b AS w FROM fs
-                JOIN e e1 ON e1.a = fs.x JOIN e e2 ON e2.a = fs.y AND e2.b = e1.b
-            ),
-            cand AS (
-                SELECT least(u, w) AS x, greatest(u, w) AS y FROM tri
-                UNION SELECT least(v, w), greatest(v, w) FROM tri
-            )
-            SELECT x, y FROM cand ANTI JOIN fs USING (x, y)
-            """
-        ).fetchall()
-        if not added or not added[0][0]:
-            break
-    keys = {(str(x), str(y)) for x, y in con.execute("SELECT x, y FROM fs").fetchall()}
-    # pairs whose swaps became (or stopped being) learned aliases: re-typed
-    learned = _learned(con, settings.detect.learn_alias_min_pairs)
+    return {(str(x), str(y)) for x, y in con.execute("SELECT x, y FROM fs").fetchall()}
+
+
+def _relearned(store: Store, learned: Mapping[tuple[str, str], int]) -> set[tuple[str, str]]:
+    """The keys of the pairs holding a swap that became (or stopped being) a learned
+    alias since the last step; records the learned swaps."""
+    con = store.connection
     before = {tuple(k) for k in json.loads(store.meta("learned_swaps") or "[]")}
     changed = before ^ set(learned)
-    if changed:
-        con.register(
-            "_l",
-            pa.table({"x": pa.array([k[0] for k in changed], pa.string()),
-                      "y": pa.array([k[1] for k in changed], pa.string())}),
-        )
-        keys |= {
-            (str(x), str(y))
-            for x, y in con.execute(
-                "SELECT DISTINCT least(source, target), greatest(source, target) FROM swaps "
-                "WHERE (x, y) IN (SELECT (x, y) FROM _l)"
-            ).fetchall()
-        }
-        con.unregister("_l")
-        con.execute(
-            "INSERT OR REPLACE INTO meta VALUES ('learned_swaps', ?)",
-            [json.dumps(sorted(learned))],
-        )
-    raws = _load_raw(con, keys)
-    ids = {x for p in raws for x in (p.source, p.target)}
-    articles = store.articles_by_id(ids)
-    raws = apply_learned_aliases(raws, learned) if learned else raws
-    boilerplate = stored_boilerplate(store)
-    align = _masking_aligner(raws, settings, aliases, boilerplate) if boilerplate else None
-    final = attribute_all(raws, articles, settings, aliases, align)  # type: ignore[arg-type]
-    # pairs provenance added before (closing triangles, never aligned) among the
-    # articles whose every pair was loaded: rewritten too
-    closed = {
+    if not changed:
+        return set()
+    con.register(
+        "_l",
+        pa.table({"x": pa.array([k[0] for k in changed], pa.string()),
+                  "y": pa.array([k[1] for k in changed], pa.string())}),
+    )
+    keys = {
+        (str(x), str(y))
+        for x, y in con.execute(
+            "SELECT DISTINCT least(source, target), greatest(source, target) FROM swaps "
+            "WHERE (x, y) IN (SELECT (x, y) FROM _l)"
+        ).fetchall()
+    }
+    con.unregister("_l")
+    keys |= _peeled(con, before, set(learned), changed)
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('learned_swaps', ?)", [json.dumps(sorted(learned))]
+    )
+    return keys
+
+
+def _peeled(
+    con: Any,
+    before: set[tuple[str, ...]],
+    after: set[tuple[str, str]],
+    changed: set[tuple[str, ...]],
+) -> set[tuple[str, str]]:
+    """The keys of the aligned pairs whose edits a changed learned swap re-types
+    although ``swaps`` does not hold it for them: a swap glued to an inserted or
+    dropped word ("US" -> "already United"), which
+    :func:`wiretrace.detect.edits.apply_learned_aliases` splits only once "US" /
+    "United" is learned. Raw pairs whose text holds every word of a changed swap are
+    re-typed under the learned swaps before and after; those that differ are returned."""
+    from wiretrace.text.tokens import fold
+
+    words = [[w for side in key for w in side.split()] for key in changed]
+    old = {(k[0], k[1]): 2 for k in before}
+    new = dict.fromkeys(after, 2)
+    out: set[tuple[str, str]] = set()
+    cursor = con.execute("SELECT raw FROM aligned WHERE passages > 0")
+    while rows := cursor.fetchmany(2048):
+        for (raw,) in rows:
+            text = raw.casefold() if raw.isascii() else " ".join(fold(w) for w in raw.split())
+            if not any(all(w in text for w in ws) for ws in words):
+                continue
+            pair = _pair_from_json(raw)
+            if apply_learned_aliases([pair], old) != apply_learned_aliases([pair], new):
+                out.add((min(pair.source, pair.target), max(pair.source, pair.target)))
+    return out
+
+
+def _closed(con: Any) -> set[tuple[str, str]]:
+    """The pairs provenance added before (closing triangles, never aligned) among the
+    articles whose every pair is re-attributed (``near``): rewritten too. Read before
+    any of the step's pairs is written."""
+    return {
         (str(x), str(y))
         for x, y in con.execute(
             "SELECT source, target FROM pairs WHERE source IN (SELECT id FROM near) "
@@ -1159,29 +1249,132 @@ def _finalise(
             "greatest(source, target)) FROM aligned WHERE passages > 0)"
         ).fetchall()
     }
-    store.write_pairs_of(keys | dropped | closed | {(p.source, p.target) for p in final}, final)
-    result.finalised += len(final)
+
+
+def _batches(keys: Iterable[tuple[str, str]], most: int) -> list[set[tuple[str, str]]]:
+    """``keys`` (pairs of article ids) in batches of whole connected groups (keys
+    linked through a shared article), filled up to ``most`` keys in the order of each
+    group's smallest key; a group larger than ``most`` is a batch of its own. Union-find
+    over the ids only: no pair is loaded to plan the batches."""
+    from wiretrace.analyze.provenance import connected_groups
+
+    ordered = sorted(keys)
+    groups = [[ordered[i] for i in group] for group in connected_groups(ordered)]
+    batches: list[set[tuple[str, str]]] = []
+    for group in groups:
+        if not batches or (batches[-1] and len(batches[-1]) + len(group) > max(1, most)):
+            batches.append(set())
+        batches[-1].update(group)
+    return batches
+
+
+@contextmanager
+def _staged(store: Store, batches: Sequence[set[tuple[str, str]]]) -> Iterator[Path | None]:
+    """With more than one batch, the step's raw pairs written once to a Parquet file in
+    a temporary folder beside the store (:func:`_stage_raw`), removed afterwards; with
+    one, ``None`` (the batch is read from ``aligned`` directly)."""
+    if len(batches) < 2:
+        yield None
+        return
+    where = Path(str(store.path))
+    prefix = f".{where.name}.step-"
+    # a step killed before its end left its folder: this process holds the store (its
+    # writer lock), so no other step is using one
+    for stale in where.parent.glob(f"{glob.escape(prefix)}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=where.parent) as folder:
+        path = Path(folder) / "raw.parquet"
+        _stage_raw(store.connection, batches, path)
+        yield path
+
+
+def _stage_raw(con: Any, batches: Sequence[set[tuple[str, str]]], path: Path) -> None:
+    """The step's raw pairs, in one scan of ``aligned`` (which holds every stored pair's
+    passages: one scan per batch would read them all again), written to ``path``
+    (Parquet) numbered by batch and sorted by it, in small row groups: a batch is read
+    back alone (the others' row groups skipped by their statistics), and neither Python
+    nor DuckDB holds the step's pairs meanwhile."""
+    con.register(
+        "_kb",
+        pa.table({
+            "x": pa.array([k[0] for batch in batches for k in batch], pa.string()),
+            "y": pa.array([k[1] for batch in batches for k in batch], pa.string()),
+            "b": pa.array([i for i, batch in enumerate(batches) for _ in batch], pa.int32()),
+        }),
+    )
+    kept = con.execute("SELECT current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("SET preserve_insertion_order = true")  # the file in batch order
+    try:
+        con.execute(
+            "COPY (SELECT k.b, a.source, a.target, a.raw FROM aligned a JOIN _kb k "
+            "ON least(a.source, a.target) = k.x AND greatest(a.source, a.target) = k.y "
+            "WHERE a.passages > 0 ORDER BY k.b, a.source, a.target) "
+            f"TO '{_quote(str(path))}' (FORMAT parquet, ROW_GROUP_SIZE 1024)"
+        )
+    finally:
+        con.execute(f"SET preserve_insertion_order = {'true' if kept else 'false'}")
+        con.unregister("_kb")
+
+
+def _staged_raw(path: Path, batch: int) -> list[ReusePair]:
+    """Batch ``batch`` of the staged pairs (:func:`_stage_raw`), in (source, target)
+    order."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path, columns=["raw"], filters=[("b", "=", batch)])
+    return [_pair_from_json(raw) for raw in table.column("raw").to_pylist()]
+
+
+def _step_swaps(path: Path, learned: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], int]:
+    """What the triangle-closing aligner would learn from the step's pairs all loaded
+    at once (:func:`wiretrace.analyze.provenance.alias_swaps` after the learned aliases
+    are applied), streamed from the staged pairs (:func:`_stage_raw`) a thousand at a
+    time; only pairs with a replace edit can add a swap, so only they are parsed."""
+    import pyarrow.parquet as pq
+
+    from wiretrace.analyze.provenance import alias_swaps
+
+    swaps: dict[tuple[str, str], int] = {}
+    for part in pq.ParquetFile(path).iter_batches(batch_size=1000, columns=["raw"]):
+        raws = [_pair_from_json(r) for r in part.column(0).to_pylist() if '"replace"' in r]
+        swaps.update(alias_swaps(apply_learned_aliases(raws, learned) if learned else raws))
+    return swaps
+
+
+def _aligner(
+    pairs: Sequence[ReusePair],
+    settings: Settings,
+    aliases: EntityLookup | None,
+    boilerplate: frozenset[int],
+    swaps: Mapping[tuple[str, str], int] | None,
+) -> Callable[[Article, Article], Sequence[Passage]] | None:
+    """Provenance's aligner for closing triangles among ``pairs`` (one batch): with the
+    stored boilerplate masked (:func:`_masking_aligner`) when there is any, else
+    :func:`wiretrace.analyze.provenance.detection_aligner`; typing as aliases the
+    swaps of the whole step (``swaps``), or of ``pairs`` when they are the whole step
+    (``None``: then provenance builds its default aligner itself, as it would for
+    all the pairs)."""
+    from wiretrace.analyze.provenance import alias_swaps, detection_aligner
+
+    if boilerplate:
+        learned = alias_swaps(pairs) if swaps is None else swaps
+        return _masking_aligner(learned, settings, aliases, boilerplate)
+    if swaps is None:
+        return None
+    return detection_aligner(pairs, settings, aliases, learned=swaps)  # type: ignore[arg-type]
 
 
 def _masking_aligner(
-    pairs: Sequence[ReusePair],
+    learned: Mapping[tuple[str, str], int],
     settings: Settings,
     aliases: EntityLookup | None,
     boilerplate: frozenset[int],
 ) -> Callable[[Article, Article], Sequence[Passage]]:
     """Provenance's aligner for closing triangles
     (:func:`wiretrace.analyze.provenance.detection_aligner`), with the shared
-    boilerplate masked as in every other alignment."""
+    boilerplate masked as in every other alignment and the swaps ``learned`` typed as
+    aliases."""
     from wiretrace.detect.align import align_pair
-    from wiretrace.detect.edits import swap_key
-
-    learned = {
-        swap_key(e.source_text, e.target_text): 2
-        for pair in pairs
-        for p in pair.passages
-        for e in p.edits
-        if e.kind == "alias" and e.op == "replace"
-    }
 
     def align(a: Article, b: Article) -> Sequence[Passage]:
         pa_, pb = (
@@ -1194,6 +1387,7 @@ def _masking_aligner(
 
 
 def _load_raw(con: Any, keys: set[tuple[str, str]]) -> list[ReusePair]:
+    """The aligned raw pairs of ``keys`` (least, greatest), in (source, target) order."""
     if not keys:
         return []
     ordered = sorted(keys)

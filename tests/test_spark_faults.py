@@ -143,3 +143,26 @@ def test_damaged_parquet_partition_fails_with_one_line(spark: object, tmp_path: 
     assert "\n" not in message
     assert "part-1.parquet" in message
     assert not Checkpoints(out).done("ingest")
+
+
+def test_a_session_wiretrace_starts_has_the_driver_heap_of_its_settings(tmp_path: Path) -> None:
+    """Spark's default driver heap (1 GB) ran out in the alignment of 100,000 articles on
+    ``local[2]``, where the tasks run in the driver: a session wiretrace starts takes
+    ``spark.driver_memory`` (read when its JVM starts, so in a process of its own here)."""
+    import subprocess
+    import sys
+
+    script = (
+        "from wiretrace.engines.spark import spark_session\n"
+        "from wiretrace.settings import load_settings\n"
+        "s = spark_session('local[1]', load_settings({'spark.driver_memory': '1536m'}))\n"
+        "print(s.sparkContext._jvm.java.lang.Runtime.getRuntime().maxMemory() >> 20)\n"
+        "s.stop()\n"
+    )
+    script_path = tmp_path / "heap.py"
+    script_path.write_text(script)
+    out = subprocess.run([sys.executable, str(script_path)], capture_output=True, text=True,
+                         timeout=300, check=True)
+    heap_mb = int(out.stdout.split()[-1])
+    assert 1_300 <= heap_mb <= 1_536  # the JVM reports the heap less a survivor space
+    assert Settings().spark.driver_memory == "4g"

@@ -236,6 +236,12 @@ class SparkSettings:
         2000,
         "Spark engine: candidate pairs per alignment task (at least one task per core).",
     )
+    driver_memory: str = _opt(
+        "4g",
+        "Spark engine: JVM heap of the driver (spark.driver.memory) of a session wiretrace "
+        "starts; with a local[N] master the tasks run in it too. Empty keeps Spark's default "
+        "(1g, which the alignment of 100,000 articles outgrew).",
+    )
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,9 @@ def spark_session(master: str | None, settings: Settings) -> SparkSession:
     builder = builder.config("spark.sql.session.timeZone", "UTC").config(
         "spark.ui.showConsoleProgress", "false"
     )
+    if settings.spark.driver_memory:
+        # read when the session's JVM starts (a running one keeps its heap)
+        builder = builder.config("spark.driver.memory", settings.spark.driver_memory)
     if settings.spark.shuffle_partitions:
         builder = builder.config(
             "spark.sql.shuffle.partitions", str(settings.spark.shuffle_partitions)

@@ -1097,9 +1097,10 @@ def _finalise(
     result: IndexUpdate,
     progress: Progress | None = None,
 ) -> None:
-    """Re-attribute the raw pairs touching what changed (new pairs, dropped pairs'
-    articles, ``touched`` articles), the pairs in a triangle with them, and the pairs
-    whose swaps changed learned status; write them in place of their old versions.
+    """Re-attribute the whole connected groups of pairs around what changed (new
+    pairs, dropped pairs' articles, ``touched`` articles, pairs whose swaps changed
+    learned status: :func:`_reattributed`, :func:`_relearned`); write them in place of
+    their old versions.
 
     The pairs are attributed in batches of whole connected groups (:func:`_batches`, at
     most ``detect.attribute_batch`` pairs unless one group is larger), each loaded,

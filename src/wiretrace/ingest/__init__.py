@@ -798,7 +798,10 @@ def _ingest_inputs(
     sizes = [st.size if st is not None else 0 for st in stats]
     total_bytes = None if any(deferred) else sum(sizes)  # bytes still counted as read
     progress.begin("ingest", total=None if walking else len(inputs), total_bytes=total_bytes)
-    held: list[IngestIssue] = []  # the walk's issues, reported before the readers' (as before)
+    # the rest of the walk's issues, reported after its first part's and before the
+    # readers' (as when the walk ends before reading starts)
+    held: list[IngestIssue] = []
+    walked = len(summary.errors), len(summary.warnings)
     try:
         skip = {} if states is None or defer_stats else states.skip_unchanged(inputs, stats)
         for i, state in skip.items():
@@ -841,8 +844,9 @@ def _ingest_inputs(
         progress.end()
         summary.files = len(inputs)
         if held:
-            summary.errors[:0] = [i for i in held if i.severity == "error"]
-            summary.warnings[:0] = [i for i in held if i.severity != "error"]
+            errors, warnings = walked
+            summary.errors[errors:errors] = [i for i in held if i.severity == "error"]
+            summary.warnings[warnings:warnings] = [i for i in held if i.severity != "error"]
     return summary
 
 

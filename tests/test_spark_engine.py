@@ -58,6 +58,22 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ...]:
     return (str(SEEDS), str(corpus / "articles.jsonl"))
 
 
+def _local_run(db: Path, path: str, settings: Settings) -> list[ReusePair]:
+    """The local engine's run of ``path`` into the store ``db``: its pairs, in order."""
+    with open_collection(db, settings) as coll:
+        coll.run((path,))
+        return sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+
+
+def _spark_run(spark: object, tmp: Path, path: str, settings: Settings) -> list[ReusePair]:
+    """The Spark engine's run of ``path`` (checkpoints in ``tmp/ck``, loaded into
+    ``tmp/spark.duckdb``): its pairs, in order."""
+    out, db = tmp / "ck", tmp / "spark.duckdb"
+    get_engine("spark", spark=spark).run(RunRequest((path,), settings, db=db, out=out))
+    with open_collection(db, settings, read_only=True) as coll:
+        return sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+
+
 @pytest.fixture(scope="module")
 def local_pairs(
     inputs: tuple[str, ...], tmp_path_factory: pytest.TempPathFactory
@@ -263,13 +279,8 @@ def test_boilerplate_parity_with_the_local_engine(spark: object, tmp_path: Path)
     provenance aligns pairs to close triangles: the same pairs, passages and edits, and
     none of them made of the notice."""
     path = str(_notice_corpus(tmp_path / "site.jsonl"))
-    with open_collection(tmp_path / "local.duckdb", Settings()) as coll:
-        coll.run((path,))
-        local = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
-    out, db = tmp_path / "ck", tmp_path / "spark.duckdb"
-    get_engine("spark", spark=spark).run(RunRequest((path,), Settings(), db=db, out=out))
-    with open_collection(db, Settings(), read_only=True) as coll:
-        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    local = _local_run(tmp_path / "local.duckdb", path, Settings())
+    spark_pairs = _spark_run(spark, tmp_path, path, Settings())
     assert spark_pairs == local
     found = {(p.source, p.target) for p in spark_pairs}
     assert ("site/business/001", "site/copy") in found
@@ -279,7 +290,8 @@ def test_boilerplate_parity_with_the_local_engine(spark: object, tmp_path: Path)
     texts = [ps.target_text for p in spark_pairs for ps in p.passages]
     assert texts and not any("newsletter" in t for t in texts)
     assert sum(len(ps.edits) for p in spark_pairs for ps in p.passages) > 0
-    masked = {r["id"] for r in iter_parquet_rows(Checkpoints(out).table("align", "boilerplate"))}
+    boilerplate = Checkpoints(tmp_path / "ck").table("align", "boilerplate")
+    masked = {r["id"] for r in iter_parquet_rows(boilerplate)}
     assert "site/copy" in masked and "flood/origin" in masked
 
 
@@ -328,13 +340,8 @@ def test_frequent_footer_parity_with_the_local_engine(spark: object, tmp_path: P
     footer, the real reuse kept."""
     settings = Settings().with_overrides({"detect.max_df": 3})
     path = str(_footer_corpus(tmp_path / "gazette.jsonl"))
-    with open_collection(tmp_path / "local.duckdb", settings) as coll:
-        coll.run((path,))
-        local = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
-    out, db = tmp_path / "ck", tmp_path / "spark.duckdb"
-    get_engine("spark", spark=spark).run(RunRequest((path,), settings, db=db, out=out))
-    with open_collection(db, settings, read_only=True) as coll:
-        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    local = _local_run(tmp_path / "local.duckdb", path, settings)
+    spark_pairs = _spark_run(spark, tmp_path, path, settings)
     assert spark_pairs == local
     found = {(p.source, p.target) for p in spark_pairs}
     assert {("gazette/business/060", "gazette/copy"), ("wire/tech/071", "gazette/wire")} <= found
@@ -345,14 +352,14 @@ def test_frequent_footer_parity_with_the_local_engine(spark: object, tmp_path: P
     from wiretrace.engines.incremental import _prepare
     from wiretrace.engines.local import _align_one
 
-    with open_collection(db, settings, read_only=True) as coll:
+    with open_collection(tmp_path / "spark.duckdb", settings, read_only=True) as coll:
         a, b = (coll.article(x) for x in ("gazette/business/060", "gazette/copy"))
     kernel = _align_one(_prepare(a, settings, None), _prepare(b, settings, None), settings, None)
     assert any(ps.source_text.startswith("The Gazette is part") for ps in kernel)
     for pair in spark_pairs:
         if not pair.source.startswith("flood/"):
             assert not any("Northern Press" in ps.target_text for ps in pair.passages), pair
-    ck = Checkpoints(out)
+    ck = Checkpoints(tmp_path / "ck")
     assert list(iter_parquet_rows(ck.table("candidates", "frequent")))  # the footer's
     assert not list(iter_parquet_rows(ck.table("align", "boilerplate")))  # not boilerplate
 
@@ -630,15 +637,11 @@ def test_parity_with_a_local_engine_that_grew_step_by_step(
     path = str(_stepped_corpus(tmp_path / "corpus"))
     stepped = Settings()
     stepped = replace(stepped, detect=replace(stepped.detect, index_batch=1))
-    runs = {}
-    for name, settings in (("one", Settings()), ("stepped", stepped)):
-        with open_collection(tmp_path / f"{name}.duckdb", settings) as coll:
-            coll.run((path,))
-            runs[name] = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
-    out, db = tmp_path / "ck", tmp_path / "spark.duckdb"
-    get_engine("spark", spark=spark).run(RunRequest((path,), Settings(), db=db, out=out))
-    with open_collection(db, Settings(), read_only=True) as coll:
-        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    runs = {
+        name: _local_run(tmp_path / f"{name}.duckdb", path, settings)
+        for name, settings in (("one", Settings()), ("stepped", stepped))
+    }
+    spark_pairs = _spark_run(spark, tmp_path, path, Settings())
     compiled = {(p.source, p.target): p for p in spark_pairs}[("a0000120", "a0000409")]
     assert any("also takes text from a0000280" in e for e in compiled.evidence)
     assert runs["one"] == spark_pairs
@@ -686,13 +689,8 @@ def test_parity_when_a_later_step_learns_a_glued_swap(spark: object, tmp_path: P
     path = str(_glued_swap_corpus(tmp_path / "glued.jsonl"))
     settings = Settings()
     settings = replace(settings, detect=replace(settings.detect, index_batch=2))
-    with open_collection(tmp_path / "local.duckdb", settings) as coll:
-        coll.run((path,))
-        local = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
-    out, db = tmp_path / "ck", tmp_path / "spark.duckdb"
-    get_engine("spark", spark=spark).run(RunRequest((path,), Settings(), db=db, out=out))
-    with open_collection(db, Settings(), read_only=True) as coll:
-        spark_pairs = sorted(coll.pairs(), key=lambda p: (p.source, p.target))
+    local = _local_run(tmp_path / "local.duckdb", path, settings)
+    spark_pairs = _spark_run(spark, tmp_path, path, Settings())
     glued = {(p.source, p.target): p for p in spark_pairs}[("a/origin", "a/copy")]
     edits = [(e.op, e.source_text, e.target_text, e.kind)
              for ps in glued.passages for e in ps.edits]

@@ -772,7 +772,7 @@ def _ingest_inputs(
     into the store. ``more``: the rest of a walk still going on (a fresh store's ingest,
     see :func:`_is_fresh`): its inputs are found as the workers need more files, so
     that reading starts at once instead of after the whole walk (0.17 s for 20,000
-    files, 9 s for a million, with the workers idle); ``inputs`` grows with them."""
+    files, so about 9 s for a million, with the workers idle); ``inputs`` grows with them."""
     isettings = settings.ingest
     states = (
         _States(store, isettings)  # type: ignore[arg-type]
